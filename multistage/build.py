@@ -1,0 +1,363 @@
+"""Build an image with the classic builder through the Docker SDK and report every step."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import docker
+import pandas as pd
+
+from . import labels as lbl
+from .errors import BuildFailed, MultistageError
+
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+_FROM = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
+_ARG = re.compile(r"^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?\s*$", re.IGNORECASE)
+_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+#: Lines of build output kept for the error message of a failed build.
+LOG_TAIL = 15
+
+
+@dataclass
+class Step:
+    """One Dockerfile instruction as the builder ran it.
+
+    ``stage`` counts ``FROM`` lines from 0; the global ``ARG`` lines before the first ``FROM``
+    have stage -1. ``cached`` is True when the builder reused a cached layer; ``FROM`` and
+    global ``ARG`` steps build nothing and count as cached unless a base image was pulled.
+    """
+
+    number: int
+    stage: int
+    stage_name: str | None
+    instruction: str
+    cached: bool
+    seconds: float
+
+    @property
+    def keyword(self) -> str:
+        """The instruction keyword, upper-case (``RUN``, ``COPY``, ...)."""
+        return self.instruction.split(None, 1)[0].upper() if self.instruction else ""
+
+
+@dataclass
+class BuildReport:
+    """What one build did and produced."""
+
+    image_id: str
+    tags: list[str]
+    size: int
+    builder: str
+    profile: str
+    dockerfile: str
+    context: str
+    target: str | None
+    seconds: float
+    steps: list[Step] = field(default_factory=list)
+    build_args: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def size_mb(self) -> float:
+        """Image size in megabytes (10^6 bytes), as ``docker images`` shows it."""
+        return self.size / 1e6
+
+    @property
+    def cached_share(self) -> float:
+        """Share of the steps that do work (all but ``FROM`` and ``ARG``) served from cache."""
+        work = [s for s in self.steps if s.keyword not in ("FROM", "ARG")]
+        return sum(s.cached for s in work) / len(work) if work else 1.0
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per step: number, stage, stage_name, instruction, cached, seconds."""
+        return pd.DataFrame(
+            [asdict(s) for s in self.steps],
+            columns=["number", "stage", "stage_name", "instruction", "cached", "seconds"],
+        )
+
+
+@dataclass
+class ParsedStream:
+    """The result of reading a classic-builder message stream."""
+
+    steps: list[Step]
+    image_id: str | None
+    error: str | None
+    log: list[str]
+    total_steps: int | None
+
+
+def parse_stream(messages: Iterable[tuple[float, dict]], on_step=None) -> ParsedStream:
+    """Read a classic builder's JSON message stream into steps.
+
+    The engine sends a step header and its newline as separate messages, so ``stream`` text is
+    joined before it is split into lines. A step's seconds run from its header to the next
+    header (or the end of the stream).
+
+    Args:
+        messages: ``(seconds since start, decoded message)`` pairs, in arrival order.
+        on_step: Called with ``(number, total)`` each time a step starts, for progress bars.
+
+    Returns:
+        The parsed steps, final image id, error text (if the build failed) and log lines.
+    """
+    steps: list[Step] = []
+    log: list[str] = []
+    starts: list[float] = []
+    buffer = ""
+    image_id = None
+    error = None
+    total = None
+    stage = -1
+    stage_name = None
+    last_t = 0.0
+
+    def handle(line: str, t: float) -> None:
+        nonlocal stage, stage_name, total
+        header = _STEP.match(line)
+        if header:
+            number, total, instruction = int(header[1]), int(header[2]), header[3].strip()
+            from_line = _FROM.match(instruction)
+            if from_line:
+                stage += 1
+                stage_name = from_line[2]
+            # FROM and the global ARGs before it build nothing: they count as cached unless a
+            # base image had to be pulled.
+            no_work = bool(from_line) or (stage < 0 and instruction.upper().startswith("ARG"))
+            steps.append(Step(number, stage, stage_name, instruction, no_work, 0.0))
+            starts.append(t)
+            if on_step:
+                on_step(number, total)
+        elif steps and line.strip() == "---> Using cache":
+            steps[-1].cached = True
+        elif steps and steps[-1].keyword == "FROM" and line.lstrip().startswith(("Pulling", "Digest:")):
+            steps[-1].cached = False
+        log.append(line)
+
+    for t, message in messages:
+        last_t = t
+        if "stream" in message:
+            buffer += message["stream"]
+            *lines, buffer = buffer.split("\n")
+            for line in lines:
+                handle(line, t)
+        elif "status" in message:
+            # Pull progress of a FROM image; only its first line per layer is worth a log line.
+            text = " ".join(str(message.get(k, "")) for k in ("status", "id")).strip()
+            handle(text, t)
+        elif "aux" in message and isinstance(message["aux"], dict) and "ID" in message["aux"]:
+            image_id = message["aux"]["ID"]
+        if "error" in message or "errorDetail" in message:
+            error = message.get("error") or message["errorDetail"].get("message", "unknown error")
+    if buffer:
+        handle(buffer, last_t)
+    ends = starts[1:] + [last_t]
+    for step, start, end in zip(steps, starts, ends, strict=True):
+        step.seconds = round(max(end - start, 0.0), 4)
+    return ParsedStream(steps, None if error else image_id, error, log, total)
+
+
+def read_recording(path: str | Path) -> list[tuple[float, dict]]:
+    """Load a recorded stream (JSON lines of ``{"t": seconds, "msg": message}``)."""
+    with open(path) as handle:
+        return [(rec["t"], rec["msg"]) for rec in map(json.loads, handle) if rec]
+
+
+def dockerfile_bases(text: str, build_args: dict[str, str] | None = None) -> list[str]:
+    """Return the image references a Dockerfile's ``FROM`` lines resolve to, in order.
+
+    Global ``ARG`` defaults (those before the first ``FROM``) and ``build_args`` are
+    substituted. References to earlier stages and ``scratch`` are left out.
+    """
+    defaults = global_args(text)
+    defaults.update(build_args or {})
+    bases, stages = [], set()
+    for instruction in _instructions(text):
+        match = _FROM.match(instruction)
+        if not match:
+            continue
+        ref = _VAR.sub(lambda m: defaults.get(m[1], ""), match[1])
+        if ref.lower() != "scratch" and ref not in stages:
+            bases.append(ref)
+        if match[2]:
+            stages.add(match[2])
+    return bases
+
+
+def global_args(text: str) -> dict[str, str]:
+    """Return the ``ARG`` names and defaults declared before a Dockerfile's first ``FROM``."""
+    found: dict[str, str] = {}
+    for instruction in _instructions(text):
+        if _FROM.match(instruction):
+            break
+        match = _ARG.match(instruction)
+        if match:
+            found[match[1]] = (match[2] or "").strip("\"'")
+    return found
+
+
+def _instructions(text: str) -> list[str]:
+    """Split Dockerfile text into instructions: comments dropped, continuations joined."""
+    out, current = [], ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not current and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            current += line[:-1] + " "
+            continue
+        out.append((current + line).strip())
+        current = ""
+    if current.strip():
+        out.append(current.strip())
+    return out
+
+
+def build(
+    context: str | Path,
+    dockerfile: str = "Dockerfile",
+    *,
+    tag: str | None = None,
+    target: str | None = None,
+    profile=None,
+    build_args: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    nocache: bool = False,
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
+    record: str | Path | None = None,
+) -> BuildReport:
+    """Build ``dockerfile`` in ``context`` with the classic builder and report every step.
+
+    Base images named by global ``ARG`` defaults are swapped for the active base-image
+    profile's stand-ins (e.g. ``node:18`` becomes the local Node builder image under the
+    ``local`` profile). Every image is labelled with the project label; intermediate
+    containers are always removed, also when a step fails.
+
+    Args:
+        context: The build context directory.
+        dockerfile: The Dockerfile's path, relative to ``context``.
+        tag: Optional ``name:tag`` for the result.
+        target: Build only up to this stage.
+        profile: A :class:`multistage.bases.Profile`; ``None`` uses the active profile.
+        build_args: Extra build args; they win over the profile's.
+        labels: Extra labels for the image.
+        nocache: Ignore the build cache.
+        client: Docker client; ``None`` connects like the docker CLI.
+        progress: Show a step N of M progress bar (terminal or notebook).
+        record: Write the raw message stream here as JSON lines (for tests).
+
+    Returns:
+        The :class:`BuildReport`.
+
+    Raises:
+        BuildFailed: A step failed; the error names the step and carries the log tail.
+        BaseImageUnavailable: A base image of the profile is missing.
+    """
+    from . import bases
+    from .engine import connect
+
+    client = client or connect()
+    profile = profile or bases.active_profile(client)
+    context = Path(context)
+    dockerfile_path = context / dockerfile
+    if not dockerfile_path.is_file():
+        raise MultistageError(
+            f"There is no {dockerfile} in {context}; pass the Dockerfile's path relative to the context."
+        )
+    text = dockerfile_path.read_text()
+    args = profile.build_args_for(text)
+    args.update(build_args or {})
+    profile.check_bases(client, dockerfile_bases(text, args), dockerfile=str(dockerfile_path))
+    all_labels = lbl.project_labels(**{lbl.PROFILE: profile.name}, **(labels or {}))
+
+    bar = _progress_bar(f"{context.name}/{dockerfile}") if progress else None
+    on_step = None
+    if bar is not None:
+
+        def on_step(number: int, total: int) -> None:
+            bar.total = total
+            bar.n = number - 1
+            bar.refresh()
+
+    started = time.monotonic()
+    recording = open(record, "w") if record else None
+    stream = client.api.build(
+        path=str(context),
+        dockerfile=dockerfile,
+        tag=tag,
+        target=target,
+        buildargs=args,
+        labels=all_labels,
+        rm=True,
+        forcerm=True,
+        nocache=nocache,
+        decode=True,
+        pull=False,
+    )
+
+    def timed() -> Iterable[tuple[float, dict]]:
+        for message in stream:
+            t = time.monotonic() - started
+            if recording:
+                recording.write(json.dumps({"t": round(t, 4), "msg": message}) + "\n")
+            yield t, message
+
+    try:
+        parsed = parse_stream(timed(), on_step=on_step)
+    finally:
+        stream.close()  # on Ctrl-C this disconnects, and the engine cancels the build
+        if recording:
+            recording.close()
+        if bar is not None:
+            bar.n = bar.total or bar.n
+            bar.close()
+    seconds = time.monotonic() - started
+    steps = _drop_label_steps(parsed.steps, all_labels)
+    if parsed.error or not parsed.image_id:
+        failing = steps[-1] if steps else None
+        where = (
+            f"Step {failing.number}/{parsed.total_steps} `{failing.instruction}`" if failing else "The build"
+        )
+        raise BuildFailed(
+            f"{where} failed: {(parsed.error or 'no image was produced').strip()}",
+            step=failing.instruction if failing else None,
+            log_tail=parsed.log[-LOG_TAIL:],
+        )
+    image = client.images.get(parsed.image_id)
+    return BuildReport(
+        image_id=image.id,
+        tags=list(image.tags),
+        size=image.attrs["Size"],
+        builder="classic",
+        profile=profile.name,
+        dockerfile=str(dockerfile),
+        context=str(context),
+        target=target,
+        seconds=round(seconds, 3),
+        steps=steps,
+        build_args=args,
+    )
+
+
+def _drop_label_steps(steps: list[Step], labels: dict[str, str]) -> list[Step]:
+    """Remove the trailing ``LABEL`` steps the engine appends for the ``labels`` build option."""
+    added = {f"LABEL {key}={value}" for key, value in labels.items()}
+    steps = list(steps)
+    while steps and steps[-1].instruction in added:
+        steps.pop()
+    return steps
+
+
+def _progress_bar(description: str):
+    from tqdm.auto import tqdm
+
+    # disable=None: a bar on terminals and in notebooks, nothing in logs of non-interactive runs.
+    return tqdm(total=None, desc=description, unit="step", leave=False, disable=None)

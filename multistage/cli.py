@@ -1,0 +1,119 @@
+"""Command line: `python -m multistage setup|doctor|provision|run|lab|clean|bundle`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import MultistageError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setup(args) -> int:
+    from .bases import active_profile, provision
+    from .engine import ensure_engine
+
+    client = ensure_engine()
+    if active_profile(client).name == "local":
+        provision(client)
+    return 0
+
+
+def _doctor(args) -> int:
+    from .doctor import print_checklist, run_checks
+
+    return 0 if print_checklist(run_checks()) else 1
+
+
+def _provision(args) -> int:
+    from .bases import provision
+    from .engine import ensure_engine
+
+    for status in provision(ensure_engine(), force=args.force):
+        print(f"  {status.recipe.tag}: {status.size / 1e6:.0f} MB")
+    return 0
+
+
+def _run(args) -> int:
+    from .build import build
+
+    report = build(ROOT / "sample_apps" / "go", "Dockerfile", tag="multistage-tutorial/go:multi")
+    print(
+        f"\nBuilt {', '.join(report.tags)} from sample_apps/go/Dockerfile with the {report.builder} builder "
+        f"on the {report.profile} base profile in {report.seconds:.1f} s: {report.size_mb:.1f} MB, "
+        f"{report.cached_share:.0%} of steps from cache.\n"
+    )
+    print(report.to_dataframe().to_string(index=False))
+    return 0
+
+
+def _lab(args) -> int:
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--ip=127.0.0.1",
+        "--no-browser",
+        f"--notebook-dir={ROOT / 'notebooks'}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    os.execv(command[0], command)
+    return 0
+
+
+def _clean(args) -> int:
+    from .clean import clean
+    from .engine import connect
+
+    clean(connect(), keep_bases=args.keep_bases)
+    return 0
+
+
+def _bundle(args) -> int:
+    from .bundle import export_bundle, import_bundle
+    from .engine import ensure_engine
+
+    client = ensure_engine()
+    if args.action == "export":
+        export_bundle(client, args.file)
+    else:
+        import_bundle(client, args.file)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; errors print one sentence and exit non-zero."""
+    parser = argparse.ArgumentParser(prog="python -m multistage", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "setup", help="reach or start an engine, choose the base profile, provision bases"
+    ).set_defaults(func=_setup)
+    sub.add_parser("doctor", help="print a readiness checklist").set_defaults(func=_doctor)
+    p = sub.add_parser("provision", help="build the local base images (idempotent)")
+    p.add_argument("--force", action="store_true", help="rebuild every base even if current")
+    p.set_defaults(func=_provision)
+    sub.add_parser("run", help="the main job: build the samples and print what was measured").set_defaults(
+        func=_run
+    )
+    sub.add_parser("lab", help="start JupyterLab on notebooks/ at 127.0.0.1").set_defaults(func=_lab)
+    p = sub.add_parser("clean", help="remove only this project's containers and images")
+    p.add_argument("--keep-bases", action="store_true", help="keep the local base images")
+    p.set_defaults(func=_clean)
+    p = sub.add_parser("bundle", help="offline bundle of the local base images for workshops")
+    p.add_argument("action", choices=["export", "import"])
+    p.add_argument("file", help="bundle file to write or read")
+    p.set_defaults(func=_bundle)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except MultistageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,103 @@
+"""The `doctor` checklist: is this machine ready to run the tutorial, and with which bases?"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from . import labels as lbl
+from .bases import DOCUMENT_IMAGES, PROVISION_NEEDS_BYTES, active_profile, base_status, extra_ca_certificates
+from .engine import connect, engine_facts
+from .errors import MultistageError
+
+
+@dataclass
+class Check:
+    """One line of the checklist."""
+
+    ok: bool
+    label: str
+    detail: str
+
+
+def run_checks() -> list[Check]:
+    """Run every check; a failure to reach the engine ends the list early."""
+    checks: list[Check] = []
+    try:
+        client = connect(timeout=30)
+    except MultistageError as exc:
+        return [Check(False, "Docker engine", str(exc))]
+    facts = engine_facts(client)
+    checks.append(
+        Check(True, "Docker engine", f"{facts.server_version} (API {facts.api_version}) at {facts.host}")
+    )
+    checks.append(Check(facts.storage_driver == "overlay2", "Storage driver", facts.storage_driver))
+    if facts.free_bytes is None:
+        checks.append(Check(True, "Free disk", "engine is remote; not measured from here"))
+    else:
+        checks.append(
+            Check(
+                facts.free_bytes >= PROVISION_NEEDS_BYTES,
+                "Free disk",
+                f"{facts.free_bytes / 1e9:.1f} GB in {facts.root_dir} (provisioning needs {PROVISION_NEEDS_BYTES / 1e9:.0f} GB)",
+            )
+        )
+    try:
+        profile = active_profile(client, say=lambda _: None)
+        checks.append(Check(True, "Base-image profile", f"{profile.name}: {profile.reason}"))
+    except MultistageError as exc:
+        return checks + [Check(False, "Base-image profile", str(exc))]
+    if profile.name == "local":
+        for status in base_status(client):
+            state = "current" if status.current else ("out of date" if status.present else "missing")
+            size = f", {status.size / 1e6:.0f} MB" if status.size else ""
+            checks.append(
+                Check(
+                    status.current,
+                    f"  {status.recipe.tag}",
+                    f"{state}{size} (for {status.recipe.stands_in_for[0]})",
+                )
+            )
+    else:
+        for ref in DOCUMENT_IMAGES:
+            try:
+                size = client.images.get(ref).attrs["Size"]
+                checks.append(Check(True, f"  {ref}", f"present, {size / 1e6:.0f} MB"))
+            except Exception:
+                checks.append(Check(False, f"  {ref}", "missing; it will be pulled on first use"))
+    api = tuple(int(x) for x in facts.api_version.split(".")[:2] if x.isdigit())
+    checks.append(
+        Check(
+            api >= (1, 39),
+            "BuildKit",
+            f"engine API {facts.api_version} {'accepts' if api >= (1, 39) else 'predates'} BuildKit builds "
+            "(version=2); the BuildKit notebooks use it",
+        )
+    )
+    certs = extra_ca_certificates()
+    baked = "not provisioned"
+    try:
+        baked = (client.images.get("multistage-local/debian-slim:bookworm").labels or {}).get(
+            lbl.EXTRA_CA, "none"
+        )
+    except Exception:
+        pass
+    checks.append(
+        Check(
+            True,
+            "Extra CA certificates",
+            f"{', '.join(c.name for c in certs) or 'none'} (in local bases: {baked})",
+        )
+    )
+    return checks
+
+
+def print_checklist(checks: list[Check], stream=sys.stdout) -> bool:
+    """Print the checklist in colour on a terminal; return True when every check passed."""
+    color = stream.isatty()
+    for check in checks:
+        mark = "✓" if check.ok else "✗"
+        if color:
+            mark = f"\033[32m{mark}\033[0m" if check.ok else f"\033[31m{mark}\033[0m"
+        print(f"{mark} {check.label}: {check.detail}", file=stream)
+    return all(c.ok for c in checks)

@@ -1,0 +1,189 @@
+"""Reach a Docker engine: connect like the docker CLI, or install and start one on Debian as root."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+from docker.context import ContextAPI
+
+from .errors import EngineUnavailable, MultistageError
+
+#: Where a dockerd started by this project writes its log.
+DOCKERD_LOG = Path("/var/log/multistage-dockerd.log")
+
+#: Builds can stay silent for minutes (a long RUN step); never time out a read mid-build.
+API_TIMEOUT = 3600
+
+_FIX = "start Docker Desktop, or run `sudo systemctl start docker`, or point DOCKER_HOST at a running engine"
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """What the engine says about itself, for ``doctor`` and for reports."""
+
+    host: str
+    server_version: str
+    api_version: str
+    storage_driver: str
+    root_dir: str
+    free_bytes: int | None  # None when the engine's disk is not on this machine
+
+
+def engine_host() -> str | None:
+    """Return the address the docker CLI would use: DOCKER_HOST, else the current context's host.
+
+    Returns:
+        The address, or ``None`` for the platform default socket.
+    """
+    if os.environ.get("DOCKER_HOST"):
+        return os.environ["DOCKER_HOST"]
+    try:
+        context = ContextAPI.get_current_context()
+    except Exception:  # a broken ~/.docker/config.json must not hide the default socket
+        return None
+    return context.Host if context is not None and context.Host else None
+
+
+def connect(timeout: float = API_TIMEOUT) -> docker.DockerClient:
+    """Connect to the engine the docker CLI would use and check that it answers.
+
+    Args:
+        timeout: Seconds a single API read may take.
+
+    Returns:
+        A connected client.
+
+    Raises:
+        EngineUnavailable: No engine answers at that address.
+    """
+    host = engine_host()
+    try:
+        if host:
+            client = docker.DockerClient(base_url=host, timeout=timeout, version="auto")
+        else:
+            client = docker.from_env(timeout=timeout)
+        client.ping()
+    except Exception as exc:
+        where = host or "the default socket"
+        raise EngineUnavailable(f"No Docker engine answers at {where} ({_short(exc)}); {_FIX}.") from exc
+    return client
+
+
+def can_start_engine_here() -> bool:
+    """Return True where this project may install and start dockerd itself (Debian/Ubuntu, root)."""
+    return (
+        not os.environ.get("DOCKER_HOST")
+        and Path("/etc/debian_version").exists()
+        and shutil.which("apt-get") is not None
+        and hasattr(os, "geteuid")
+        and os.geteuid() == 0
+    )
+
+
+def ensure_engine(say=print, wait_seconds: float = 90) -> docker.DockerClient:
+    """Return a client for a reachable engine, installing and starting dockerd if needed and allowed.
+
+    An engine that already answers (DOCKER_HOST, a docker context, Docker Desktop, a system
+    service) is always used as is. Only when none answers, on Debian/Ubuntu as root, is Debian's
+    ``docker.io`` installed and ``dockerd`` started in the background, logging to
+    :data:`DOCKERD_LOG`.
+
+    Args:
+        say: Where progress sentences go.
+        wait_seconds: How long to wait for a freshly started dockerd to answer.
+
+    Returns:
+        A connected client.
+
+    Raises:
+        EngineUnavailable: No engine answers and this machine does not allow starting one.
+    """
+    try:
+        return connect()
+    except EngineUnavailable as first:
+        if not can_start_engine_here():
+            raise first
+    if shutil.which("dockerd") is None:
+        say("No Docker engine found; installing Debian's docker.io package (about a minute)...")
+        try:
+            apt_install(["docker.io"], say=lambda _: None)
+        except MultistageError as exc:
+            raise EngineUnavailable(f"{exc} Otherwise, {_FIX}.") from exc
+    say(f"Starting dockerd in the background (log: {DOCKERD_LOG})...")
+    DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with open(DOCKERD_LOG, "ab") as log:
+        subprocess.Popen(
+            ["dockerd"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            client = connect()
+        except EngineUnavailable:
+            if time.monotonic() > deadline:
+                raise EngineUnavailable(
+                    f"dockerd was started but did not answer within {wait_seconds:.0f} s; "
+                    f"read {DOCKERD_LOG} for the reason."
+                ) from None
+            time.sleep(0.5)
+            continue
+        say(f"Docker engine {client.version().get('Version', '?')} is running.")
+        return client
+
+
+def apt_install(packages: list[str], say=print) -> None:
+    """Install Debian packages on this machine (root on Debian/Ubuntu only).
+
+    Raises:
+        MultistageError: apt is not usable here or the installation failed.
+    """
+    if not can_start_engine_here():
+        raise MultistageError(
+            f"Installing {', '.join(packages)} needs root on Debian or Ubuntu; install them yourself."
+        )
+    say(f"Installing {', '.join(packages)} with apt-get...")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for command in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+    ):
+        result = subprocess.run(command, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+            raise MultistageError(
+                f"`{' '.join(command)}` failed ({' / '.join(tail)}); "
+                "check the network to the Debian mirror and that apt is not locked."
+            )
+
+
+def engine_facts(client: docker.DockerClient) -> EngineFacts:
+    """Read version, storage driver and free disk of the engine behind ``client``."""
+    info = client.info()
+    version = client.version()
+    root_dir = info.get("DockerRootDir", "")
+    free = None
+    if root_dir and Path(root_dir).exists() and not client.api.base_url.startswith(("http", "tcp", "ssh")):
+        free = shutil.disk_usage(root_dir).free
+    return EngineFacts(
+        host=client.api.base_url,
+        server_version=version.get("Version", "?"),
+        api_version=version.get("ApiVersion", "?"),
+        storage_driver=info.get("Driver", "?"),
+        root_dir=root_dir,
+        free_bytes=free,
+    )
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,0 +1,40 @@
+"""Exceptions the package raises: one base class, one subclass per kind of failure."""
+
+from __future__ import annotations
+
+
+class MultistageError(Exception):
+    """Base class: the message is one sentence naming the problem and the fix."""
+
+
+class EngineUnavailable(MultistageError):
+    """No Docker engine answers and none could be started."""
+
+
+class BaseImageUnavailable(MultistageError):
+    """A base image is missing and could not be pulled or provisioned."""
+
+
+class NotEnoughDisk(MultistageError):
+    """Provisioning would run out of disk; raised before anything is created."""
+
+
+class BuildFailed(MultistageError):
+    """A Dockerfile step failed.
+
+    Attributes:
+        step: The failing step's instruction text (e.g. ``RUN npm run build``),
+            or ``None`` when the engine failed before any step started.
+        log_tail: The last lines the build printed, the error line included.
+    """
+
+    def __init__(self, message: str, step: str | None = None, log_tail: list[str] | None = None):
+        super().__init__(message)
+        self.step = step
+        self.log_tail = list(log_tail or [])
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.log_tail:
+            text += "\n  last lines of the build log:\n" + "\n".join("    " + line for line in self.log_tail)
+        return text

@@ -1,0 +1,277 @@
+"""Look inside images without running them: size, layers by instruction, files of the final tree."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import docker
+import pandas as pd
+
+_SEARCH_PATH = (
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+    "/usr/local/go/bin",
+)
+SHELLS = ("sh", "bash", "ash", "dash")
+PACKAGE_MANAGERS = ("apt-get", "dpkg", "apk", "yum", "dnf", "pip", "pip3", "npm")
+COMPILERS = ("gcc", "cc", "g++", "c++", "clang", "go", "rustc", "tsc")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One path in an image's merged file system."""
+
+    kind: str  # "file", "dir", "symlink", "hardlink" or "other"
+    size: int = 0
+    target: str = ""  # link target for symlinks and hardlinks
+
+
+@dataclass
+class FileTree:
+    """An image's file system after applying every layer in order (whiteouts included)."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    def resolve(self, path: str, _hops: int = 0) -> str | None:
+        """Follow symlinks (in the path's directories too) and return the real path, or None if absent."""
+        if _hops > 40:
+            return None
+        parts = [p for p in path.split("/") if p]
+        current = "/"
+        for index, part in enumerate(parts):
+            candidate = posixpath.join(current, part)
+            entry = self.entries.get(candidate)
+            if entry is not None and entry.kind == "symlink":
+                target = (
+                    entry.target if entry.target.startswith("/") else posixpath.join(current, entry.target)
+                )
+                rest = "/".join(parts[index + 1 :])
+                return self.resolve(posixpath.normpath(posixpath.join(target, rest)), _hops + 1)
+            current = candidate
+        if current == "/":
+            return "/"
+        if current in self.entries:
+            return current
+        prefix = current + "/"
+        return current if any(k.startswith(prefix) for k in self.entries) else None
+
+    def is_file(self, path: str) -> bool:
+        """True when ``path`` resolves to a regular file (or a hard link to one)."""
+        real = self.resolve(path)
+        return real is not None and real in self.entries and self.entries[real].kind in ("file", "hardlink")
+
+    def which(self, program: str) -> str | None:
+        """Return the first path of ``program`` on the usual ``PATH`` (plus Go's), like ``which``."""
+        dirs = list(_SEARCH_PATH) + sorted(
+            {posixpath.dirname(p) for p in self.entries if re.fullmatch(r"/usr/lib/go-[\d.]+/bin/go", p)}
+        )
+        for folder in dirs:
+            if self.is_file(f"{folder}/{program}"):
+                return f"{folder}/{program}"
+        return None
+
+    def files(self) -> list[tuple[str, int]]:
+        """Regular files as ``(path, bytes)``."""
+        return [(p, e.size) for p, e in self.entries.items() if e.kind == "file"]
+
+
+def merge_layers(layers) -> FileTree:
+    """Apply layer tars in order, honouring whiteouts and opaque directories.
+
+    Args:
+        layers: Iterable of readable binary file objects, one per layer tar, lowest first.
+            Compression (gzip, zstd where supported) is detected.
+
+    Returns:
+        The merged :class:`FileTree`.
+    """
+    tree: dict[str, Entry] = {}
+    for fileobj in layers:
+        added: dict[str, Entry] = {}
+        removed: set[str] = set()
+        opaque: set[str] = set()
+        with tarfile.open(fileobj=fileobj, mode="r:*") as layer:
+            for member in layer:
+                path = posixpath.normpath("/" + member.name.lstrip("./"))
+                folder, name = posixpath.split(path)
+                if name == ".wh..wh..opq":
+                    opaque.add(folder)
+                elif name.startswith(".wh."):
+                    removed.add(posixpath.join(folder, name[4:]))
+                else:
+                    added[path] = _entry(member)
+        if removed or opaque:
+            tree = {p: e for p, e in tree.items() if not _hidden(p, removed, opaque)}
+        tree.update(added)
+    return FileTree(tree)
+
+
+def _hidden(path: str, removed: set[str], opaque: set[str]) -> bool:
+    if path in removed:
+        return True
+    parent = posixpath.dirname(path)
+    child = path
+    while child != "/":
+        if parent in opaque or child in removed:
+            return True
+        child, parent = parent, posixpath.dirname(parent)
+    return False
+
+
+def _entry(member: tarfile.TarInfo) -> Entry:
+    if member.isreg():
+        return Entry("file", member.size)
+    if member.isdir():
+        return Entry("dir")
+    if member.issym():
+        return Entry("symlink", 0, member.linkname)
+    if member.islnk():
+        return Entry("hardlink", 0, "/" + member.linkname.lstrip("./"))
+    return Entry("other")
+
+
+def read_image_archive(path: str) -> FileTree:
+    """Merge the layers of a ``docker save`` archive (classic or OCI layout) at ``path``."""
+    with tarfile.open(path) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))
+        layer_names = manifest[0]["Layers"]
+        return merge_layers(archive.extractfile(name) for name in layer_names)
+
+
+@lru_cache(maxsize=8)
+def _tree_for(image_id: str, base_url: str) -> FileTree:
+    client = docker.APIClient(base_url=base_url, timeout=3600, version="auto")
+    with tempfile.NamedTemporaryFile(suffix=".tar") as handle:
+        for chunk in client.get_image(image_id):
+            handle.write(chunk)
+        handle.flush()
+        return read_image_archive(handle.name)
+
+
+def file_tree(client: docker.DockerClient, image: str) -> FileTree:
+    """Export ``image`` and return its merged file tree (cached per image id; images never change)."""
+    image_id = client.images.get(image).id
+    return _tree_for(image_id, client.api.base_url)
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What an image carries, read from its files without running it."""
+
+    image: str
+    size: int
+    shell: str | None
+    package_managers: tuple[str, ...]
+    compilers: tuple[str, ...]
+    node: str | None
+    file_count: int
+    file_bytes: int
+
+    def as_row(self) -> dict:
+        """A flat dict for a table row."""
+        return {
+            "image": self.image,
+            "size_mb": round(self.size / 1e6, 1),
+            "shell": self.shell or "none",
+            "package_managers": ", ".join(self.package_managers) or "none",
+            "compilers": ", ".join(self.compilers) or "none",
+            "node": self.node or "none",
+            "files": self.file_count,
+        }
+
+
+def facts(client: docker.DockerClient, image: str) -> ImageFacts:
+    """Read shell, package managers, compilers, Node and file count from ``image``'s files."""
+    tree = file_tree(client, image)
+    files = tree.files()
+    shell = next((p for p in (tree.which(s) for s in SHELLS) if p), None)
+    return ImageFacts(
+        image=image,
+        size=client.images.get(image).attrs["Size"],
+        shell=shell,
+        package_managers=tuple(p for p in PACKAGE_MANAGERS if tree.which(p)),
+        compilers=tuple(c for c in COMPILERS if tree.which(c)),
+        node=tree.which("node"),
+        file_count=len(files),
+        file_bytes=sum(size for _, size in files),
+    )
+
+
+def largest_paths(client: docker.DockerClient, image: str, depth: int = 2, top: int = 10) -> pd.DataFrame:
+    """Sum file sizes per directory ``depth`` levels deep and return the biggest ``top`` ones."""
+    totals: dict[str, int] = {}
+    for path, size in file_tree(client, image).files():
+        key = "/" + "/".join(path.strip("/").split("/")[:depth])
+        totals[key] = totals.get(key, 0) + size
+    rows = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
+    return pd.DataFrame([{"path": p, "mb": round(s / 1e6, 2)} for p, s in rows])
+
+
+# --- layers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One history entry of an image, attributed to the instruction that made it."""
+
+    instruction: str
+    size: int
+    from_base: bool
+
+
+_NOP = re.compile(r"^/bin/sh -c #\(nop\)\s+")
+_RUN = re.compile(r"^(?:\|\d+(?: \S+=\S*)* )?/bin/sh -c ")
+
+
+def instruction_from_history(created_by: str) -> str:
+    """Turn a history ``CreatedBy`` into the Dockerfile instruction that made it.
+
+    Handles the classic builder's ``/bin/sh -c #(nop) COPY ...`` and ``/bin/sh -c cmd``
+    forms (with the ``|N ARG=value`` prefix of build args) and BuildKit's ``RUN ... # buildkit``.
+    """
+    text = created_by.strip()
+    if text.endswith("# buildkit"):
+        text = text[: -len("# buildkit")].strip()
+        return re.sub(r"^RUN (?:\|\d+(?: \S+=\S*)* )?/bin/sh -c ", "RUN ", text)
+    if _NOP.match(text):
+        return _NOP.sub("", text).strip()
+    if _RUN.match(text):
+        return "RUN " + _RUN.sub("", text).strip()
+    return text
+
+
+def layers(client: docker.DockerClient, image: str, base: str | None = None) -> list[Layer]:
+    """Return ``image``'s history oldest first, each entry with its instruction and size.
+
+    Args:
+        client: Docker client.
+        image: Image reference or id.
+        base: The final stage's base image; its entries are marked ``from_base``.
+    """
+    history = list(reversed(client.api.history(image)))
+    base_count = len(client.api.history(base)) if base else 0
+    return [
+        Layer(instruction_from_history(h.get("CreatedBy", "")), int(h.get("Size", 0)), i < base_count)
+        for i, h in enumerate(history)
+    ]
+
+
+def layers_dataframe(client: docker.DockerClient, image: str, base: str | None = None) -> pd.DataFrame:
+    """:func:`layers` as a DataFrame with columns instruction, size_mb, from_base."""
+    return pd.DataFrame(
+        [
+            {"instruction": x.instruction, "size_mb": x.size / 1e6, "from_base": x.from_base}
+            for x in layers(client, image, base)
+        ],
+        columns=["instruction", "size_mb", "from_base"],
+    )

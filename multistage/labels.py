@@ -1,0 +1,31 @@
+"""The labels the project puts on everything it creates in Docker, and how to select by them."""
+
+from __future__ import annotations
+
+PROJECT = "io.github.multistage-tutorial.project"
+PROJECT_VALUE = "multistage-tutorial"
+ROLE = "io.github.multistage-tutorial.role"
+RECIPE = "io.github.multistage-tutorial.recipe-sha256"
+STANDS_IN_FOR = "io.github.multistage-tutorial.stands-in-for"
+EXTRA_CA = "io.github.multistage-tutorial.extra-ca-certificates"
+PROFILE = "io.github.multistage-tutorial.base-profile"
+
+#: Set only on containers the project creates; images never carry it, so nothing inherits it.
+CONTAINER = "io.github.multistage-tutorial.container"
+#: Repository namespace of images the project builds (the local bases have their own).
+BUILD_NAMESPACE = "multistage-tutorial"
+
+#: Role value carried by provisioned base images, so ``clean --keep-bases`` can spare them.
+BASE_ROLE = "base"
+
+
+def project_labels(**extra: str) -> dict[str, str]:
+    """Return the project label plus ``extra`` labels, ready for a build or a container."""
+    labels = {PROJECT: PROJECT_VALUE}
+    labels.update(extra)
+    return labels
+
+
+def project_filter() -> dict[str, list[str]]:
+    """Return a Docker API ``filters`` value that selects only the project's objects."""
+    return {"label": [f"{PROJECT}={PROJECT_VALUE}"]}

@@ -1,0 +1,23 @@
+# Stand-in for alpine:latest - a minimal image with a shell: Debian's static busybox, the CA
+# bundle, and an `apk` that accepts only packages already present (ca-certificates), so the
+# document's `RUN apk --no-cache add ca-certificates` works offline.
+ARG BASE
+FROM ${BASE} AS assemble
+COPY apk /rootfs/sbin/apk
+RUN apt-get update \
+ && cd /tmp && apt-get download busybox-static && dpkg-deb -x busybox-static_*.deb /rootfs \
+ && rm -rf /var/lib/apt/lists/* /rootfs/usr/share \
+ && for applet in $(/rootfs/bin/busybox --list-full); do \
+      mkdir -p "/rootfs/$(dirname "$applet")"; \
+      [ -e "/rootfs/$applet" ] || ln -s /bin/busybox "/rootfs/$applet"; \
+    done \
+ && mkdir -p /rootfs/etc/ssl/certs /rootfs/root /rootfs/tmp /rootfs/var/tmp \
+ && chmod 1777 /rootfs/tmp /rootfs/var/tmp && chmod 755 /rootfs/sbin/apk \
+ && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
+ && ln -s certs/ca-certificates.crt /rootfs/etc/ssl/cert.pem \
+ && printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n' > /rootfs/etc/passwd \
+ && printf 'root:x:0:\nnobody:x:65534:\n' > /rootfs/etc/group
+
+FROM scratch
+COPY --from=assemble /rootfs/ /
+CMD ["/bin/sh"]

@@ -1,0 +1,10 @@
+# Stand-in for node:18 - Debian's Node.js 18 and npm on top of the build tools.
+ARG BASE
+FROM ${BASE}
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm \
+ && rm -rf /var/lib/apt/lists/* \
+ && node --version && npm --version
+# Node.js keeps its own CA list; point it at the system bundle that holds the extra CA certificates.
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+CMD ["node"]

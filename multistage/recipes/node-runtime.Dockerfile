@@ -1,0 +1,9 @@
+# Stand-in for node:18-alpine / node:18-slim - slim Debian plus the Node.js 18 runtime, no npm.
+ARG BASE
+FROM ${BASE}
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs \
+ && rm -rf /var/lib/apt/lists/* \
+ && node --version
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+CMD ["node"]

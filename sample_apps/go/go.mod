@@ -1,0 +1,3 @@
+module example.com/multistage/go-app
+
+go 1.21

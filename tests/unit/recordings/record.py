@@ -1,0 +1,55 @@
+"""Re-record the real build streams and image archive the unit tests read.
+
+Run with a reachable engine and provisioned bases:  python tests/unit/recordings/record.py
+Each recording is a real build of a fixture under tests/fixtures, written as JSON lines of
+{"t": seconds since start, "msg": engine message}.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+from multistage import BuildFailed, build, connect
+
+HERE = Path(__file__).parent
+FIXTURES = HERE.parent.parent / "fixtures"
+
+
+def main() -> None:
+    client = connect()
+    build(FIXTURES / "two-stage", record=HERE / "two-stage-cold.jsonl", nocache=True, client=client)
+    build(FIXTURES / "two-stage", record=HERE / "two-stage-cached.jsonl", client=client)
+    try:
+        build(FIXTURES / "failing", record=HERE / "failing.jsonl", nocache=True, client=client)
+    except BuildFailed:
+        pass
+    report = build(FIXTURES / "whiteouts", record=HERE / "whiteouts.jsonl", client=client)
+    save_added_layers(client, report.image_id, HERE / "whiteouts-image.tar")
+
+
+def save_added_layers(client, image_id: str, out: Path) -> None:
+    """Save the image, keeping only the layers above its base (the base is large and not the point)."""
+    raw = b"".join(client.api.get_image(image_id))
+    with tarfile.open(fileobj=io.BytesIO(raw)) as src, tarfile.open(out, "w") as dst:
+        manifest = json.load(src.extractfile("manifest.json"))
+        keep = manifest[0]["Layers"][-2:]
+        manifest[0]["Layers"] = keep
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        dst.addfile(info, io.BytesIO(data))
+        for name in keep:
+            member = src.getmember(name)
+            if member.issym():  # OCI-style archives link duplicate layers; store the target
+                member = src.getmember(str(Path(name).parent / member.linkname))
+            data = src.extractfile(member).read()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            dst.addfile(info, io.BytesIO(data))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Reading image archives: whiteouts, opaque directories, symlinks, history attribution."""
+
+import io
+import tarfile
+
+from multistage.inspect import instruction_from_history, merge_layers, read_image_archive
+
+
+def test_recorded_layers_apply_whiteouts_opaque_dirs_and_symlinks(recordings):
+    tree = read_image_archive(str(recordings / "whiteouts-image.tar"))
+    assert tree.is_file("/data/keep/a.txt")
+    assert tree.resolve("/data/gone") is None and tree.resolve("/data/gone/b.txt") is None
+    assert tree.resolve("/data/file.txt") is None
+    assert tree.is_file("/data/replaced/new.txt")
+    assert tree.resolve("/data/replaced/old.txt") is None, "opaque directory must hide the lower layer"
+    assert tree.resolve("/data/link/a.txt") == "/data/keep/a.txt"
+    assert tree.resolve("/data/abs-link") == "/data/keep/a.txt"
+    assert not any(".wh." in path for path in tree.entries)
+
+
+def _layer(*members, compress=""):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w" + (":" + compress if compress else "")) as tar:
+        for name, kind, extra in members:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size = len(extra)
+                tar.addfile(info, io.BytesIO(extra))
+                continue
+            info.type = {"dir": tarfile.DIRTYPE, "sym": tarfile.SYMTYPE, "link": tarfile.LNKTYPE}[kind]
+            info.linkname = extra or ""
+            tar.addfile(info)
+    buffer.seek(0)
+    return buffer
+
+
+def test_shell_behind_a_linked_bin_directory_is_found_in_compressed_layers():
+    # Merged /usr as in Debian bookworm: /bin -> usr/bin, and /usr/bin/sh -> dash.
+    base = _layer(
+        ("bin", "sym", "usr/bin"),
+        ("usr/bin/dash", "file", b"\x7fELF"),
+        ("usr/bin/sh", "sym", "dash"),
+        compress="gz",
+    )
+    tree = merge_layers([base])
+    assert tree.resolve("/bin/sh") == "/usr/bin/dash"
+    assert tree.which("sh") == "/usr/bin/sh"
+    assert tree.is_file("/bin/sh")
+
+
+def test_deleting_a_link_target_leaves_a_dangling_link():
+    lower = _layer(("usr/bin/gcc-12", "file", b"x"), ("usr/bin/gcc", "sym", "gcc-12"))
+    upper = _layer(("usr/bin/.wh.gcc-12", "file", b""))
+    tree = merge_layers([lower, upper])
+    assert tree.which("gcc") is None
+    assert "/usr/bin/gcc" in tree.entries
+
+
+def test_hard_links_count_as_files():
+    tree = merge_layers([_layer(("bin/busybox", "file", b"x"), ("bin/sh", "link", "bin/busybox"))])
+    assert tree.is_file("/bin/sh")
+
+
+def test_symlink_loops_end():
+    tree = merge_layers([_layer(("a", "sym", "b"), ("b", "sym", "a"))])
+    assert tree.resolve("/a") is None
+
+
+def test_history_lines_become_dockerfile_instructions():
+    assert instruction_from_history("/bin/sh -c #(nop) WORKDIR /app") == "WORKDIR /app"
+    assert instruction_from_history('/bin/sh -c #(nop)  CMD ["./main"]') == 'CMD ["./main"]'
+    assert instruction_from_history("/bin/sh -c go mod download") == "RUN go mod download"
+    assert instruction_from_history("|2 A=1 B=2 /bin/sh -c make") == "RUN make"
+    assert instruction_from_history("RUN /bin/sh -c npm ci # buildkit") == "RUN npm ci"
+    assert instruction_from_history("COPY . . # buildkit") == "COPY . ."

@@ -1,0 +1,63 @@
+"""Choosing the base-image profile and mapping official images to local stand-ins."""
+
+import pytest
+
+from multistage.bases import DOCUMENT_IMAGES, LOCAL, LOCAL_NAMESPACE, RECIPES, decide_profile, recipe_hash
+from multistage.clean import is_removable
+from multistage.errors import MultistageError
+from multistage.labels import PROJECT, PROJECT_VALUE
+
+
+@pytest.mark.parametrize(
+    ("requested", "present", "pull_error", "expected"),
+    [
+        ("auto", True, None, "official"),
+        ("auto", False, None, "official"),
+        ("auto", False, "no such host", "local"),
+        ("local", True, None, "local"),
+        ("official", False, "no such host", "official"),
+    ],
+)
+def test_profile_decision(requested, present, pull_error, expected):
+    name, reason = decide_profile(requested, present, pull_error)
+    assert name == expected
+    if name == "local" and requested == "auto":
+        assert pull_error in reason
+
+
+def test_unknown_profile_is_one_clear_sentence():
+    with pytest.raises(MultistageError, match="MULTISTAGE_PROFILE"):
+        decide_profile("fast", False, None)
+
+
+def test_every_document_image_has_a_local_stand_in_in_our_namespace():
+    for ref in DOCUMENT_IMAGES:
+        assert LOCAL.resolve(ref).startswith(LOCAL_NAMESPACE + "/"), ref
+
+
+def test_local_tags_never_use_an_official_name():
+    official = {ref.split(":")[0] for recipe in RECIPES for ref in recipe.stands_in_for}
+    for recipe in RECIPES:
+        assert recipe.tag.split(":")[0] not in official
+
+
+def test_build_args_swap_only_arg_defaults_the_profile_knows():
+    text = "ARG NODE_IMAGE=node:18\nARG OTHER=x\nFROM ${NODE_IMAGE}\n"
+    assert LOCAL.build_args_for(text) == {"NODE_IMAGE": LOCAL.resolve("node:18")}
+
+
+def test_recipe_hashes_are_stable_and_chain_through_parents():
+    by_name = {r.name: r for r in RECIPES}
+    assert recipe_hash(by_name["node-builder"]) == recipe_hash(by_name["node-builder"])
+    assert len({recipe_hash(r) for r in RECIPES}) == len(RECIPES)
+
+
+def test_clean_only_takes_labelled_images_tagged_in_our_namespaces():
+    ours = {PROJECT: PROJECT_VALUE}
+    assert is_removable(ours, [])
+    assert is_removable(ours, ["multistage-local/node-builder:18", "multistage-tutorial/go:multi"])
+    assert not is_removable(ours, ["myapp:latest"]), (
+        "a user's image built FROM a tutorial base inherits the label"
+    )
+    assert not is_removable({}, ["multistage-tutorial/go:multi"])
+    assert not is_removable(None, [])
