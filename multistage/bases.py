@@ -369,6 +369,7 @@ def provision(client: docker.DockerClient, say=print, force: bool = False) -> li
                 f"Building the local base {recipe.tag} failed: {exc} -- check network access to "
                 f"{MIRROR}, or use `python -m multistage bundle import FILE`, or the official profile."
             ) from exc
+    _remove_dangling(client)  # the images these rebuilt bases replaced
     return base_status(client)
 
 

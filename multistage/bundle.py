@@ -20,14 +20,22 @@ IMAGES = "images.tar"
 FORMAT = 1
 
 
-def export_bundle(client: docker.DockerClient, path: str | Path, say=print) -> dict:
-    """Write every local base image and a manifest to ``path`` (one plain tar file).
+def export_bundle(
+    client: docker.DockerClient, path: str | Path, names: list[str] | None = None, say=print
+) -> dict:
+    """Write the local base images and a manifest to ``path`` (one plain tar file).
+
+    Args:
+        client: Docker client.
+        path: The bundle file to write.
+        names: Recipe names to include (default: every base).
+        say: Where progress sentences go.
 
     Raises:
         BaseImageUnavailable: A base is missing or out of date; provision first.
     """
     path = Path(path)
-    statuses = base_status(client)
+    statuses = [s for s in base_status(client) if names is None or s.recipe.name in names]
     stale = [s.recipe.tag for s in statuses if not s.current]
     if stale:
         raise BaseImageUnavailable(

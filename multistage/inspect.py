@@ -8,7 +8,6 @@ import re
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import docker
 import pandas as pd
@@ -148,20 +147,24 @@ def read_image_archive(path: str) -> FileTree:
         return merge_layers(archive.extractfile(name) for name in layer_names)
 
 
-@lru_cache(maxsize=8)
-def _tree_for(image_id: str, base_url: str) -> FileTree:
-    client = docker.APIClient(base_url=base_url, timeout=3600, version="auto")
-    with tempfile.NamedTemporaryFile(suffix=".tar") as handle:
-        for chunk in client.get_image(image_id):
-            handle.write(chunk)
-        handle.flush()
-        return read_image_archive(handle.name)
+_TREES: dict[str, FileTree] = {}
+#: Trees kept in memory; images never change, so a tree is valid as long as its id exists.
+_TREES_KEPT = 8
 
 
 def file_tree(client: docker.DockerClient, image: str) -> FileTree:
-    """Export ``image`` and return its merged file tree (cached per image id; images never change)."""
+    """Export ``image`` and return its merged file tree (cached per image id)."""
     image_id = client.images.get(image).id
-    return _tree_for(image_id, client.api.base_url)
+    if image_id not in _TREES:
+        with tempfile.NamedTemporaryFile(suffix=".tar") as handle:
+            for chunk in client.api.get_image(image_id):
+                handle.write(chunk)
+            handle.flush()
+            tree = read_image_archive(handle.name)
+        while len(_TREES) >= _TREES_KEPT:
+            _TREES.pop(next(iter(_TREES)))
+        _TREES[image_id] = tree
+    return _TREES[image_id]
 
 
 @dataclass(frozen=True)

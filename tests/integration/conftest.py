@@ -1,0 +1,57 @@
+"""Integration tests need a real engine: skipped with the reason only when none answers and CI is unset."""
+
+import os
+import shutil
+import uuid
+
+import pytest
+
+from multistage import MultistageError, active_profile, connect
+
+
+def pytest_collection_modifyitems(items):
+    # `clean` removes every image the project built (the build cache of the classic builder),
+    # so it runs after every other test.
+    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
+
+
+@pytest.fixture(scope="session")
+def client():
+    try:
+        client = connect(timeout=600)
+    except MultistageError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set, so integration tests must run, but: {exc}")
+        pytest.skip(f"no Docker engine reachable ({exc})")
+    active_profile(client)
+    return client
+
+
+@pytest.fixture
+def tagger(client):
+    """Hand out unique tags in the project's namespace; remove those images afterwards."""
+    made = []
+
+    def tag(name: str) -> str:
+        ref = f"multistage-tutorial/test-{name}:{uuid.uuid4().hex[:8]}"
+        made.append(ref)
+        return ref
+
+    yield tag
+    for ref in made:
+        try:
+            client.images.remove(ref, force=True)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def app_copy(tmp_path, fixtures):
+    """Copy a fixture app to a temporary directory, so tests can edit it."""
+
+    def copy(name: str):
+        target = tmp_path / name
+        shutil.copytree(fixtures / name, target)
+        return target
+
+    return copy
