@@ -46,7 +46,8 @@ def clean(client: docker.DockerClient, keep_bases: bool = False, say=print) -> C
         keep_bases: Keep the local base images (and the layers they are built from).
         say: Where the summary goes.
     """
-    containers = client.containers.list(all=True, filters={"label": [lbl.CONTAINER]})
+    # sparse: no per-container inspect, which would race with containers going away.
+    containers = client.containers.list(all=True, sparse=True, filters={"label": [lbl.CONTAINER]})
     for container in containers:
         container.remove(force=True)
     keep = set()

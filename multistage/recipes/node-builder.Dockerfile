@@ -5,6 +5,4 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends nodejs npm \
  && rm -rf /var/lib/apt/lists/* \
  && node --version && npm --version
-# Node.js keeps its own CA list; point it at the system bundle that holds the extra CA certificates.
-ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 CMD ["node"]

@@ -60,3 +60,34 @@ def test_importing_something_that_is_not_a_bundle_is_one_sentence(client, tmp_pa
 def test_doctor_is_all_green_on_a_set_up_machine(client):
     failed = [f"{c.label}: {c.detail}" for c in run_checks() if not c.ok]
     assert not failed, failed
+
+
+def _base_ids(client):
+    return {s.recipe.tag: s.image_id for s in base_status(client)}
+
+
+def test_too_little_disk_refuses_before_building_anything(client, local_only, monkeypatch):
+    from multistage import bases, engine
+    from multistage.errors import NotEnoughDisk
+
+    real = engine.engine_facts
+    monkeypatch.setattr(
+        engine, "engine_facts", lambda c: real(c).__class__(**{**real(c).__dict__, "free_bytes": 10**6})
+    )
+    before = _base_ids(client)
+    with pytest.raises(NotEnoughDisk, match=r"needs about \d+ GB free"):
+        bases.provision(client, force=True, say=lambda _: None)
+    assert _base_ids(client) == before
+
+
+def test_an_unreachable_mirror_names_debootstrap_and_the_way_out(client, local_only, monkeypatch):
+    from multistage import bases
+    from multistage.errors import BaseImageUnavailable
+
+    monkeypatch.setattr(bases, "MIRROR", "http://127.0.0.1:9/debian")
+    before = _base_ids(client)
+    with pytest.raises(BaseImageUnavailable) as caught:
+        bases.provision(client, force=True, say=lambda _: None)
+    message = str(caught.value)
+    assert "debootstrap failed" in message and "bundle import" in message
+    assert _base_ids(client) == before, "a failed provisioning leaves the existing bases as they were"

@@ -2,7 +2,7 @@
 
 from multistage import build
 from multistage.bases import active_profile
-from multistage.inspect import facts, layers, largest_paths
+from multistage.inspect import facts, largest_paths, layers
 
 
 def test_final_image_has_the_artefact_but_not_the_builder_input(client, app_copy, tagger):
