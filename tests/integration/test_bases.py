@@ -1,5 +1,7 @@
 """Base images: provisioning is idempotent, the offline bundle round-trips, doctor is green."""
 
+import dataclasses
+
 import pytest
 
 from multistage.bases import active_profile, base_status, provision
@@ -71,9 +73,7 @@ def test_too_little_disk_refuses_before_building_anything(client, local_only, mo
     from multistage.errors import NotEnoughDisk
 
     real = engine.engine_facts
-    monkeypatch.setattr(
-        engine, "engine_facts", lambda c: real(c).__class__(**{**real(c).__dict__, "free_bytes": 10**6})
-    )
+    monkeypatch.setattr(engine, "engine_facts", lambda c: dataclasses.replace(real(c), free_bytes=10**6))
     before = _base_ids(client)
     with pytest.raises(NotEnoughDisk, match=r"needs about \d+ GB free"):
         bases.provision(client, force=True, say=lambda _: None)
