@@ -105,7 +105,10 @@ def import_bundle(client: docker.DockerClient, path: str | Path, say=print) -> d
                 )
             images = bundle.extractfile(IMAGES)
             say(f"Loading {len(manifest['images'])} base images from {path}...")
-            client.api.load_image(iter(lambda: images.read(1 << 20), b""), quiet=True)
+            # The engine loads while it streams its answer; leaving the answer unread cancels the load.
+            for message in client.api.load_image(iter(lambda: images.read(1 << 20), b""), quiet=True):
+                if "error" in message:
+                    raise MultistageError(f"The engine could not load {path}: {message['error']}")
     except (KeyError, tarfile.TarError, json.JSONDecodeError) as exc:
         raise MultistageError(
             f"{path} is not a multistage bundle ({exc}); make one with `python -m multistage bundle export FILE`."

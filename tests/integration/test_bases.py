@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import docker
 import pytest
 
 from multistage.bases import active_profile, base_status, provision
@@ -43,6 +44,8 @@ def test_bundle_round_trip_restores_a_removed_base(client, local_only, tmp_path)
     ]
     static = client.images.get("multistage-local/static:bookworm")
     client.images.remove("multistage-local/static:bookworm")
+    with pytest.raises(docker.errors.ImageNotFound):
+        client.images.get("multistage-local/static:bookworm")
     try:
         import_bundle(client, bundle, say=lambda _: None)
     finally:
