@@ -274,8 +274,9 @@ def _try_pull(ref: str, timeout: float = 20) -> str | None:
     try:
         connect(timeout=timeout).images.pull(ref)
     except Exception as exc:  # any failure means "not pullable here"; the reason is reported
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return text[:160]
+        # The engine's own explanation ("... no such host") says more than the HTTP wrapper.
+        text = str(getattr(exc, "explanation", None) or exc).strip() or type(exc).__name__
+        return text.splitlines()[0][:160]
     return None
 
 

@@ -44,9 +44,12 @@ def _run(args) -> int:
     print(
         f"\nBuilt {', '.join(report.tags)} from sample_apps/go/Dockerfile with the {report.builder} builder "
         f"on the {report.profile} base profile in {report.seconds:.1f} s: {report.size_mb:.1f} MB, "
-        f"{report.cached_share:.0%} of steps from cache.\n"
+        f"{report.cached_share:.0%} of steps from cache.\nBase images (build args overriding the ARG defaults):"
     )
-    print(report.to_dataframe().to_string(index=False))
+    for name, image in report.build_args.items():
+        print(f"  {name}: {image}")
+    print()
+    print(report.to_dataframe().fillna({"stage_name": ""}).to_string(index=False))
     return 0
 
 

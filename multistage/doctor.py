@@ -70,8 +70,12 @@ def run_checks() -> list[Check]:
         Check(
             api >= (1, 39),
             "BuildKit",
-            f"engine API {facts.api_version} {'accepts' if api >= (1, 39) else 'predates'} BuildKit builds "
-            "(version=2); the BuildKit notebooks use it",
+            f"engine API {facts.api_version} "
+            + (
+                "is new enough for BuildKit builds (version=2)"
+                if api >= (1, 39)
+                else "predates BuildKit builds"
+            ),
         )
     )
     certs = extra_ca_certificates()

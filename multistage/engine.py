@@ -171,11 +171,13 @@ def engine_facts(client: docker.DockerClient) -> EngineFacts:
     info = client.info()
     version = client.version()
     root_dir = info.get("DockerRootDir", "")
+    host = engine_host() or "unix:///var/run/docker.sock"
     free = None
-    if root_dir and Path(root_dir).exists() and not client.api.base_url.startswith(("http", "tcp", "ssh")):
+    # Only an engine on a local socket shares this machine's disks.
+    if root_dir and host.startswith("unix://") and Path(root_dir).exists():
         free = shutil.disk_usage(root_dir).free
     return EngineFacts(
-        host=client.api.base_url,
+        host=host,
         server_version=version.get("Version", "?"),
         api_version=version.get("ApiVersion", "?"),
         storage_driver=info.get("Driver", "?"),
@@ -186,4 +188,5 @@ def engine_facts(client: docker.DockerClient) -> EngineFacts:
 
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = text.replace("Error while fetching server API version: ", "")
     return text if len(text) <= 120 else text[:117] + "..."
