@@ -268,6 +268,25 @@ def active_profile(client: docker.DockerClient | None = None, say=None) -> Profi
     return _active
 
 
+def pull_official(client: docker.DockerClient, say=print) -> None:
+    """Pull every document image that is not on the engine yet (the official profile's setup).
+
+    Raises:
+        BaseImageUnavailable: An image could not be pulled.
+    """
+    for ref in DOCUMENT_IMAGES:
+        if _present(client, ref):
+            continue
+        say(f"  pulling {ref}")
+        try:
+            client.images.pull(ref)
+        except docker.errors.APIError as exc:
+            raise BaseImageUnavailable(
+                f"Pulling {ref} failed ({exc.explanation or exc}); check the network, or use "
+                "MULTISTAGE_PROFILE=local to build offline stand-ins."
+            ) from exc
+
+
 def _try_pull(ref: str, timeout: float = 20) -> str | None:
     from .engine import connect
 

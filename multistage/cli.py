@@ -13,12 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _setup(args) -> int:
-    from .bases import active_profile, provision
+    from .bases import active_profile, provision, pull_official
     from .engine import ensure_engine
 
     client = ensure_engine()
     if active_profile(client).name == "local":
         provision(client)
+    else:
+        pull_official(client)
     return 0
 
 
