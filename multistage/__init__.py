@@ -6,6 +6,7 @@ from .engine import connect, ensure_engine
 from .errors import (
     BaseImageUnavailable,
     BuildFailed,
+    ContainerFailed,
     EngineUnavailable,
     MultistageError,
     NotEnoughDisk,
@@ -17,6 +18,7 @@ __all__ = [
     "BaseImageUnavailable",
     "BuildFailed",
     "BuildReport",
+    "ContainerFailed",
     "EngineUnavailable",
     "MultistageError",
     "NotEnoughDisk",

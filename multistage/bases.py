@@ -88,7 +88,7 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe(
         "node-builder",
         _local("node-builder", "18"),
-        ("node:18", "node:18-bookworm"),
+        ("node:18", "node:18-bookworm", "node:18.20.8-bookworm"),
         "buildpack",
         version=("sh", "-c", "echo node $(node --version), npm $(npm --version)"),
         notes="Debian's nodejs and npm packages in /usr; no yarn or corepack",
@@ -96,7 +96,7 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe(
         "node-runtime",
         _local("node-runtime", "18"),
-        ("node:18-alpine", "node:18-slim", "node:18-bookworm-slim"),
+        ("node:18-alpine", "node:18.20.8-alpine3.21", "node:18-slim", "node:18-bookworm-slim"),
         "debian-slim",
         version=("node", "--version"),
         notes="glibc Debian rather than musl Alpine, so larger than node:18-alpine; no npm",
@@ -104,7 +104,7 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe(
         "go-builder",
         _local("go-builder", "1.21"),
-        ("golang:1.21", "golang:1.21-bookworm"),
+        ("golang:1.21", "golang:1.21-bookworm", "golang:1.21.13-bookworm"),
         "buildpack",
         version=("go", "version"),
         notes="Go 1.21 from bookworm-backports in /usr/lib/go-1.21; GOPATH /go and GOTOOLCHAIN=local as upstream",
@@ -112,7 +112,7 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe(
         "python-builder",
         _local("python-builder", "3.11"),
-        ("python:3.11", "python:3.11-bookworm"),
+        ("python:3.11", "python:3.11-bookworm", "python:3.11.11-bookworm"),
         "buildpack",
         version=("sh", "-c", "python --version && pip --version | cut -d' ' -f1-2"),
         notes="Debian's Python in /usr rather than /usr/local; externally-managed marker removed so pip works as upstream",
@@ -120,7 +120,7 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe(
         "python-runtime",
         _local("python-runtime", "3.11"),
-        ("python:3.11-slim", "python:3.11-slim-bookworm"),
+        ("python:3.11-slim", "python:3.11-slim-bookworm", "python:3.11.11-slim-bookworm"),
         "debian-slim",
         version=("python", "--version"),
         notes="Debian's python3 and pip, no compiler or headers",

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
 import docker
 
 from . import labels as lbl
-from .errors import MultistageError
+from .errors import ContainerFailed, MultistageError
+
+#: Container log lines kept for the error of a failed smoke test.
+LOG_TAIL = 15
 
 
 def run_command(client: docker.DockerClient, image: str, command: list[str], timeout: float = 60) -> str:
@@ -36,3 +44,79 @@ def run_command(client: docker.DockerClient, image: str, command: list[str], tim
         return output
     finally:
         container.remove(force=True)
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    """A successful smoke test: what ``GET path`` answered and how long it took to answer."""
+
+    image: str
+    status: int
+    body: str
+    seconds: float
+
+
+def smoke_test(
+    client: docker.DockerClient, image: str, port: int, path: str = "/health", timeout: float = 30
+) -> SmokeResult:
+    """Run ``image``, publish ``port`` on 127.0.0.1 (an ephemeral host port) and ``GET path``.
+
+    The container is stopped and removed afterwards, also when the check fails.
+
+    Args:
+        client: Docker client.
+        image: Image reference or id.
+        port: The port the app listens on inside the container.
+        path: The path that must answer 200.
+        timeout: Seconds to wait for the answer.
+
+    Returns:
+        The :class:`SmokeResult`.
+
+    Raises:
+        ContainerFailed: The container exited or did not answer 200 in time; carries its last log lines.
+    """
+    container = client.containers.run(
+        image,
+        detach=True,
+        ports={f"{port}/tcp": ("127.0.0.1", None)},
+        labels=lbl.project_labels(**{lbl.CONTAINER: "smoke-test"}),
+    )
+    started = time.monotonic()
+    last_error = "no answer yet"
+    try:
+        while time.monotonic() - started < timeout:
+            container.reload()
+            if container.status in ("exited", "dead"):
+                code = container.attrs["State"].get("ExitCode")
+                raise ContainerFailed(
+                    f"{image} exited with code {code} before answering GET {path}; its log says why.",
+                    _log_tail(container),
+                )
+            bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
+            if bindings:
+                url = f"http://127.0.0.1:{bindings[0]['HostPort']}{path}"
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        return SmokeResult(
+                            image, response.status, response.read().decode(), time.monotonic() - started
+                        )
+                except urllib.error.HTTPError as exc:
+                    last_error = f"HTTP {exc.code}"
+                except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+                    last_error = str(getattr(exc, "reason", exc))
+            time.sleep(0.2)
+        raise ContainerFailed(
+            f"{image} did not answer GET {path} on port {port} with 200 within {timeout:.0f} s ({last_error}); "
+            "check that the app listens on 0.0.0.0 and that port.",
+            _log_tail(container),
+        )
+    finally:
+        container.remove(force=True)
+
+
+def _log_tail(container) -> list[str]:
+    try:
+        return container.logs(tail=LOG_TAIL).decode(errors="replace").rstrip().splitlines()
+    except docker.errors.APIError:
+        return []

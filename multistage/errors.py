@@ -38,3 +38,23 @@ class BuildFailed(MultistageError):
         if self.log_tail:
             text += "\n  last lines of the build log:\n" + "\n".join("    " + line for line in self.log_tail)
         return text
+
+
+class ContainerFailed(MultistageError):
+    """A container did not do what was expected (exited early, never answered).
+
+    Attributes:
+        log_tail: The container's last log lines.
+    """
+
+    def __init__(self, message: str, log_tail: list[str] | None = None):
+        super().__init__(message)
+        self.log_tail = list(log_tail or [])
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.log_tail:
+            text += "\n  last lines of the container log:\n" + "\n".join(
+                "    " + line for line in self.log_tail
+            )
+        return text

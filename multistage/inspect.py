@@ -179,6 +179,12 @@ class ImageFacts:
     node: str | None
     file_count: int
     file_bytes: int
+    user: str  # the image's USER; "" means root
+
+    @property
+    def runs_as_root(self) -> bool:
+        """True when containers of the image start as root (no USER, or USER root/0)."""
+        return self.user.split(":")[0] in ("", "root", "0")
 
     def as_row(self) -> dict:
         """A flat dict for a table row."""
@@ -190,17 +196,20 @@ class ImageFacts:
             "compilers": ", ".join(self.compilers) or "none",
             "node": self.node or "none",
             "files": self.file_count,
+            "user": self.user or "root",
         }
 
 
 def facts(client: docker.DockerClient, image: str) -> ImageFacts:
-    """Read shell, package managers, compilers, Node and file count from ``image``'s files."""
+    """Read shell, package managers, compilers, Node, file count and user from ``image``."""
     tree = file_tree(client, image)
     files = tree.files()
     shell = next((p for p in (tree.which(s) for s in SHELLS) if p), None)
+    attrs = client.images.get(image).attrs
     return ImageFacts(
         image=image,
-        size=client.images.get(image).attrs["Size"],
+        size=attrs["Size"],
+        user=(attrs.get("Config") or {}).get("User") or "",
         shell=shell,
         package_managers=tuple(p for p in PACKAGE_MANAGERS if tree.which(p)),
         compilers=tuple(c for c in COMPILERS if tree.which(c)),

@@ -1,0 +1,3 @@
+module example.com/multistage/fullstack-api
+
+go 1.21
