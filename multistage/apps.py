@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
+import pandas as pd
 
 from .build import BuildReport, build
 from .labels import BUILD_NAMESPACE
@@ -58,3 +59,54 @@ APPS: dict[str, SampleApp] = {
     "python": SampleApp("python", 8000),
     "fullstack": SampleApp("fullstack", 8080, {"multi": "Dockerfile"}),
 }
+
+
+def measure_variants(
+    client: docker.DockerClient, apps: list[str] | None = None, cold: bool = False, say=print
+) -> pd.DataFrame:
+    """Build every variant, smoke-test it, and tabulate what its final image is.
+
+    Args:
+        client: Docker client.
+        apps: App names (default: all).
+        cold: Also build each variant without the build cache first, to time a cold build.
+        say: Where one progress line per variant goes.
+
+    Returns:
+        One row per app and variant: size, shell, compilers, user, profile, build seconds
+        (cold and warm) and the ``/health`` answer's status.
+    """
+    from .containers import smoke_test
+    from .inspect import facts
+
+    rows = []
+    for name in apps or list(APPS):
+        app = APPS[name]
+        for variant, dockerfile in app.dockerfiles.items():
+            cold_seconds = None
+            if cold:
+                cold_seconds = app.build(variant, client=client, nocache=True, progress=False).seconds
+                # A no-cache build leaves identical twins of layers that several stages share
+                # (FROM x; WORKDIR /app). The classic builder then follows one twin and rebuilds
+                # the other stage's steps once; after that one build the cache is settled.
+                app.build(variant, client=client, progress=False)
+            report = app.build(variant, client=client, progress=False)
+            info = facts(client, report.image_id)
+            health = smoke_test(client, report.image_id, app.port)
+            rows.append(
+                {
+                    "app": name,
+                    "variant": variant,
+                    "dockerfile": dockerfile,
+                    "size_mb": round(report.size_mb, 1),
+                    "shell": "yes" if info.shell else "no",
+                    "compiler": ", ".join(info.compilers) or "none",
+                    "non_root": "no" if info.runs_as_root else "yes",
+                    "profile": report.profile,
+                    "cold_s": round(cold_seconds, 1) if cold_seconds is not None else None,
+                    "warm_s": round(report.seconds, 1),
+                    "health": health.status,
+                }
+            )
+            say(f"  {name}/{dockerfile}: {report.size_mb:.1f} MB, GET /health -> {health.status}")
+    return pd.DataFrame(rows)
