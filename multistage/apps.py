@@ -24,11 +24,15 @@ class SampleApp:
     Attributes:
         name: Directory name (``node``, ``go``, ``python``, ``fullstack``).
         port: The port its server listens on inside the container.
+        source: A source file an everyday code change touches.
+        manifest: The dependency manifest (a change means reinstalling dependencies).
         dockerfiles: Variant name -> Dockerfile, relative to the app directory.
     """
 
     name: str
     port: int
+    source: str
+    manifest: str
     dockerfiles: dict[str, str] = field(default_factory=lambda: dict(VARIANTS))
 
     @property
@@ -54,10 +58,12 @@ class SampleApp:
 
 
 APPS: dict[str, SampleApp] = {
-    "node": SampleApp("node", 3000, {**VARIANTS, "stages": "Dockerfile.stages"}),
-    "go": SampleApp("go", 8080),
-    "python": SampleApp("python", 8000),
-    "fullstack": SampleApp("fullstack", 8080, {"multi": "Dockerfile"}),
+    "node": SampleApp(
+        "node", 3000, "src/app.ts", "package.json", {**VARIANTS, "stages": "Dockerfile.stages"}
+    ),
+    "go": SampleApp("go", 8080, "main.go", "go.mod"),
+    "python": SampleApp("python", 8000, "app.py", "requirements.txt"),
+    "fullstack": SampleApp("fullstack", 8080, "api/main.go", "web/package.json", {"multi": "Dockerfile"}),
 }
 
 

@@ -287,3 +287,63 @@ def layers_dataframe(client: docker.DockerClient, image: str, base: str | None =
         ],
         columns=["instruction", "size_mb", "from_base"],
     )
+
+
+# --- node_modules ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NodeModules:
+    """What an image's ``node_modules`` holds, split by the lockfile's ``dev`` flag."""
+
+    prod_mb: float
+    dev_mb: float
+    dev_packages: int
+    prod_packages: int
+    table: pd.DataFrame  # package, mb, dev
+
+
+def node_modules(
+    client: docker.DockerClient, image: str, lockfile: str, root: str = "/app/node_modules"
+) -> NodeModules:
+    """Measure the packages under ``root`` in ``image``, marking development-only ones.
+
+    ``package-lock.json`` (v2/v3) flags every package only reachable from devDependencies
+    with ``"dev": true``; each file is attributed to its innermost package directory.
+    """
+    lock = json.loads(open(lockfile).read())
+    flags = {path: bool(meta.get("dev")) for path, meta in lock.get("packages", {}).items() if path}
+    sizes: dict[str, int] = {}
+    prefix = root.rstrip("/") + "/"
+    base = root.rstrip("/").rsplit("/", 1)[0] + "/"  # the directory holding node_modules
+    for path, size in file_tree(client, image).files():
+        if not path.startswith(prefix):
+            continue
+        key = _package_of(path[len(base) :])
+        if key:
+            sizes[key] = sizes.get(key, 0) + size
+    table = pd.DataFrame(
+        [
+            {"package": k.rsplit("node_modules/", 1)[1], "mb": v / 1e6, "dev": flags.get(k, False)}
+            for k, v in sizes.items()
+        ],
+        columns=["package", "mb", "dev"],
+    ).sort_values("mb", ascending=False, ignore_index=True)
+    dev = table[table["dev"]]
+    prod = table[~table["dev"]]
+    return NodeModules(round(prod["mb"].sum(), 2), round(dev["mb"].sum(), 2), len(dev), len(prod), table)
+
+
+def _package_of(relative: str) -> str | None:
+    """``node_modules/a/node_modules/@s/b/x.js`` -> ``node_modules/a/node_modules/@s/b``."""
+    parts = relative.split("/")
+    end = None
+    index = 0
+    while index < len(parts) - 1:
+        if parts[index] == "node_modules" and index + 1 < len(parts) - 1:
+            width = 2 if parts[index + 1].startswith("@") else 1
+            end = index + 1 + width
+            index = end
+        else:
+            index += 1
+    return "/".join(parts[:end]) if end else None

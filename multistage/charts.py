@@ -1,0 +1,191 @@
+"""Matplotlib figures of measured builds: each titled with its finding, captioned with the bases."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .build import BuildReport
+    from .scenarios import ScenarioSet
+
+CACHED, REBUILT, NO_WORK = "#4c9f70", "#e0833a", "#d9d9d9"
+
+
+def _caption(fig: Figure, profile: str | None, extra: str = "") -> None:
+    if profile:
+        text = f"Base images: {profile} profile" + (
+            " (local stand-ins built from Debian packages)"
+            if profile == "local"
+            else " (the document's images)"
+        )
+        fig.text(
+            0.01,
+            0.005,
+            text + (f"; {extra}" if extra else ""),
+            fontsize=8,
+            color="#555555",
+            ha="left",
+            va="bottom",
+        )
+
+
+def _ratio_text(ratio: float) -> str:
+    return f"{ratio:.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
+
+
+def size_comparison(reports: dict[str, BuildReport], subject: str = "", profile: str | None = None) -> Figure:
+    """Bar chart of image sizes, one bar per labelled build; log scale when sizes span >20×.
+
+    The title states how many times smaller the smallest image is than the largest.
+    """
+    labels = list(reports)
+    sizes = np.array([reports[k].size / 1e6 for k in labels])
+    profile = profile or next(iter(reports.values())).profile
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    bars = ax.bar(labels, sizes, color=["#8c8c8c" if s == sizes.max() else "#3b75af" for s in sizes])
+    if sizes.max() / sizes.min() > 20:
+        ax.set_yscale("log")
+        ax.set_ylabel("Image size (MB, log scale)")
+    else:
+        ax.set_ylabel("Image size (MB)")
+    for bar, size in zip(bars, sizes, strict=True):
+        ax.annotate(
+            f"{size:.1f} MB", (bar.get_x() + bar.get_width() / 2, size), ha="center", va="bottom", fontsize=9
+        )
+    small, large = labels[int(sizes.argmin())], labels[int(sizes.argmax())]
+    ratio = sizes.max() / sizes.min()
+    prefix = f"{subject}: " if subject else ""
+    ax.set_title(f"{prefix}{small} image is {_ratio_text(ratio)} smaller than {large}")
+    ax.margins(y=0.15)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    _caption(fig, profile)
+    return fig
+
+
+def layer_breakdown(
+    layers: pd.DataFrame, subject: str = "", profile: str | None = None, top: int = 6
+) -> Figure:
+    """One stacked bar: the base image's layers together, then each added layer by instruction.
+
+    Args:
+        layers: :func:`multistage.inspect.layers_dataframe` output.
+        subject: Image name for the title.
+        profile: Base profile for the caption.
+        top: Added layers shown separately; smaller ones are grouped.
+    """
+    added = layers[~layers["from_base"] & (layers["size_mb"] > 0.001)].sort_values("size_mb", ascending=False)
+    parts = [("base image", layers[layers["from_base"]]["size_mb"].sum())]
+    parts += [
+        (_short(i, 64), s) for i, s in zip(added["instruction"][:top], added["size_mb"][:top], strict=True)
+    ]
+    rest = added["size_mb"][top:].sum()
+    if rest > 0:
+        parts.append((f"{len(added) - top} smaller layers", rest))
+    total = sum(size for _, size in parts)
+    fig, ax = plt.subplots(figsize=(8, 2.8 + 0.25 * len(parts)))
+    left = 0.0
+    colors = plt.get_cmap("tab10")
+    for index, (label, size) in enumerate(parts):
+        color = "#bfbfbf" if index == 0 else colors(index % 10)
+        ax.barh([0], [size], left=left, color=color, label=f"{label} — {size:.1f} MB")
+        left += size
+    ax.set_yticks([])
+    ax.set_xlabel("Image size (MB)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=1, fontsize=8, frameon=False)
+    if len(parts) > 1:
+        label, size = max(parts[1:], key=lambda p: p[1])
+        finding = f"`{label}` adds {size:.1f} of {total:.1f} MB"
+    else:
+        finding = f"all {total:.1f} MB come from the base image"
+    ax.set_title(f"{subject + ': ' if subject else ''}{finding}")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    _caption(fig, profile)
+    return fig
+
+
+def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Figure:
+    """Steps × edits: green when the step came from the cache, orange when it ran, seconds in each cell.
+
+    The title counts the steps that reran after ``title_edit``.
+    """
+    frame = scenarios.to_dataframe()
+    edits = list(scenarios.rebuilds)
+    steps = scenarios.baseline.steps
+    codes = np.zeros((len(steps), len(edits)))
+    seconds = np.zeros_like(codes)
+    for column, edit in enumerate(edits):
+        rows = frame[frame["edit"] == edit].reset_index(drop=True)
+        for row, step in rows.iterrows():
+            no_work = step["instruction"].split()[0].upper() in ("FROM", "ARG")
+            codes[row, column] = 2 if no_work else (0 if step["cached"] else 1)
+            seconds[row, column] = step["seconds"]
+    fig, ax = plt.subplots(figsize=(2.0 + 1.6 * len(edits), 0.9 + 0.32 * len(steps)))
+    ax.imshow(codes, cmap=ListedColormap([CACHED, REBUILT, NO_WORK]), vmin=0, vmax=2, aspect="auto")
+    for (row, column), value in np.ndenumerate(seconds):
+        if codes[row, column] != 2:
+            ax.text(column, row, f"{value:.1f} s", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(edits)), edits, fontsize=9)
+    ax.xaxis.tick_top()
+    labels = [
+        f"{'' if s.stage < 0 else f'[{s.stage_name or s.stage}] '}{_short(s.instruction, 42)}" for s in steps
+    ]
+    ax.set_yticks(range(len(steps)), labels, fontsize=8)
+    if title_edit in edits:
+        column = edits.index(title_edit)
+        work = codes[:, column] != 2
+        rerun = int((codes[:, column] == 1).sum())
+        ax.set_title(
+            f"{scenarios.app}/{scenarios.dockerfile}: after a {title_edit}, {rerun} of {int(work.sum())} steps rerun "
+            f"({scenarios.rebuilds[title_edit].seconds:.1f} s)",
+            fontsize=10,
+        )
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    _caption(fig, scenarios.baseline.profile, "green: from cache, orange: ran, grey: nothing to build")
+    return fig
+
+
+def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edit") -> Figure:
+    """Rebuild seconds per edit, one group of bars per Dockerfile; the title compares ``edit``."""
+    names = list(scenario_sets)
+    edits = list(next(iter(scenario_sets.values())).rebuilds)
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    for index, name in enumerate(names):
+        values = [scenario_sets[name].rebuilds[e].seconds for e in edits]
+        positions = np.arange(len(edits)) + index * width
+        bars = ax.bar(positions, values, width, label=name)
+        for bar, value in zip(bars, values, strict=True):
+            ax.annotate(
+                f"{value:.1f}",
+                (bar.get_x() + bar.get_width() / 2, value),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    ax.set_xticks(np.arange(len(edits)) + width * (len(names) - 1) / 2, edits)
+    ax.set_ylabel("Rebuild time (s)")
+    ax.legend(fontsize=8)
+    times = {name: scenario_sets[name].rebuilds[edit].seconds for name in names}
+    fast, slow = min(times, key=times.get), max(times, key=times.get)
+    if len(names) > 1 and times[fast] > 0:
+        ax.set_title(
+            f"After a {edit}, {fast} rebuilds {_ratio_text(times[slow] / times[fast])} faster than {slow}"
+        )
+    else:
+        ax.set_title(f"Rebuild time after each edit ({names[0]})")
+    ax.margins(y=0.15)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    _caption(fig, next(iter(scenario_sets.values())).baseline.profile)
+    return fig
+
+
+def _short(text: str, limit: int = 48) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,92 @@
+"""Figures from recorded builds, and the edits the scenarios make (no engine needed)."""
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from multistage.apps import APPS  # noqa: E402
+from multistage.build import BuildReport, parse_stream, read_recording  # noqa: E402
+from multistage.charts import cache_heatmap, layer_breakdown, rebuild_times, size_comparison  # noqa: E402
+from multistage.scenarios import EDITS, IGNORED_FILE, ScenarioSet, apply_edit  # noqa: E402
+
+
+def _report(recordings, name, size=1_000_000):
+    parsed = parse_stream(read_recording(recordings / name))
+    seconds = sum(s.seconds for s in parsed.steps)
+    return BuildReport(
+        parsed.image_id, [], size, "classic", "local", "Dockerfile", "ctx", None, seconds, parsed.steps
+    )
+
+
+def test_size_chart_titles_the_ratio_and_uses_log_scale_for_wide_spreads(recordings):
+    reports = {
+        "single": _report(recordings, "two-stage-cold.jsonl", 700e6),
+        "multi": _report(recordings, "two-stage-cold.jsonl", 7e6),
+    }
+    fig = size_comparison(reports, subject="Go")
+    ax = fig.axes[0]
+    assert ax.get_title() == "Go: multi image is 100× smaller than single"
+    assert ax.get_yscale() == "log"
+    assert any("local profile" in t.get_text() for t in fig.texts)
+
+
+def test_cache_heatmap_counts_the_steps_an_edit_reran(recordings):
+    cold = _report(recordings, "two-stage-cold.jsonl")
+    cached = _report(recordings, "two-stage-cached.jsonl")
+    scenarios = ScenarioSet("two-stage", "Dockerfile", cached, {"no change": cached, "source edit": cold})
+    fig = cache_heatmap(scenarios)
+    work = [s for s in cold.steps if s.keyword not in ("FROM", "ARG")]
+    rerun = [s for s in work if not s.cached]
+    assert f"{len(rerun)} of {len(work)} steps rerun" in fig.axes[0].get_title()
+    assert set(scenarios.to_dataframe()["edit"]) == {"no change", "source edit"}
+
+
+def test_rebuild_time_chart_compares_dockerfiles(recordings):
+    cold = _report(recordings, "two-stage-cold.jsonl")
+    cached = _report(recordings, "two-stage-cached.jsonl")
+    sets = {
+        "good order": ScenarioSet("a", "Dockerfile", cached, {"source edit": cached}),
+        "bad order": ScenarioSet("a", "Dockerfile", cached, {"source edit": cold}),
+    }
+    assert "good order rebuilds" in rebuild_times(sets).axes[0].get_title()
+
+
+def test_layer_chart_names_the_biggest_added_layer():
+    layers = pd.DataFrame(
+        [
+            {"instruction": "ADD rootfs", "size_mb": 80.0, "from_base": True},
+            {
+                "instruction": "COPY --from=builder /app/node_modules ./node_modules",
+                "size_mb": 60.0,
+                "from_base": False,
+            },
+            {"instruction": "COPY --from=builder /app/dist ./dist", "size_mb": 0.01, "from_base": False},
+        ]
+    )
+    title = layer_breakdown(layers, subject="node multi").axes[0].get_title()
+    assert title == "node multi: `COPY --from=builder /app/node_modules ./node_modules` adds 60.0 of 140.0 MB"
+
+
+@pytest.mark.parametrize("edit", [e for e in EDITS if EDITS[e]])
+@pytest.mark.parametrize("app", ["node", "go", "python"])
+def test_each_edit_changes_exactly_its_file_and_keeps_it_valid(tmp_path, app, edit):
+    import shutil
+
+    copy = tmp_path / app
+    shutil.copytree(APPS[app].path, copy)
+    before = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    apply_edit(APPS[app], copy, edit, "n0nce")
+    after = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    changed = {p for p in after if before.get(p) != after[p]}
+    expected = {"source": APPS[app].source, "manifest": APPS[app].manifest, "ignored": IGNORED_FILE}[
+        EDITS[edit]
+    ]
+    assert {str(p) for p in changed} == {expected}
+    assert b"n0nce" in after[next(iter(changed))]
+    if expected.endswith(".json"):
+        json.loads(after[next(iter(changed))])
