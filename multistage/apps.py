@@ -40,6 +40,10 @@ class SampleApp:
         """The app's directory (its build context)."""
         return SAMPLE_APPS / self.name
 
+    def dockerfile_text(self, variant: str) -> str:
+        """The text of a variant's Dockerfile."""
+        return (self.path / self.dockerfiles[variant]).read_text()
+
     def tag(self, variant: str) -> str:
         """The tag a variant's image gets, in the project's namespace."""
         return f"{BUILD_NAMESPACE}/{self.name}:{variant}"

@@ -73,6 +73,17 @@ class BuildReport:
         work = [s for s in self.steps if s.keyword not in ("FROM", "ARG")]
         return sum(s.cached for s in work) / len(work) if work else 1.0
 
+    def step(self, instruction: str) -> Step:
+        """Return the first step whose instruction starts with ``instruction``.
+
+        Raises:
+            KeyError: No step matches; the message lists the steps.
+        """
+        for step in self.steps:
+            if step.instruction.startswith(instruction):
+                return step
+        raise KeyError(f"no step starts with {instruction!r}; steps: {[s.instruction for s in self.steps]}")
+
     def to_dataframe(self) -> pd.DataFrame:
         """One row per step: number, stage, stage_name, instruction, cached, seconds."""
         return pd.DataFrame(

@@ -89,19 +89,19 @@ def layer_breakdown(
     if rest > 0:
         parts.append((f"{len(added) - top} smaller layers", rest))
     total = sum(size for _, size in parts)
-    fig, ax = plt.subplots(figsize=(8, 2.8 + 0.25 * len(parts)))
+    fig, ax = plt.subplots(figsize=(8, 1.9 + 0.28 * len(parts)))
     left = 0.0
     colors = plt.get_cmap("tab10")
     for index, (label, size) in enumerate(parts):
         color = "#bfbfbf" if index == 0 else colors(index % 10)
-        ax.barh([0], [size], left=left, color=color, label=f"{label} — {size:.1f} MB")
+        ax.barh([0], [size], left=left, color=color, label=f"{label} — {_mb(size)}")
         left += size
     ax.set_yticks([])
     ax.set_xlabel("Image size (MB)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=1, fontsize=8, frameon=False)
     if len(parts) > 1:
         label, size = max(parts[1:], key=lambda p: p[1])
-        finding = f"`{label}` adds {size:.1f} of {total:.1f} MB"
+        finding = f"`{label}` adds {_mb(size)} of {total:.1f} MB"
     else:
         finding = f"all {total:.1f} MB come from the base image"
     ax.set_title(f"{subject + ': ' if subject else ''}{finding}")
@@ -184,6 +184,10 @@ def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edi
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(fig, next(iter(scenario_sets.values())).baseline.profile)
     return fig
+
+
+def _mb(size_mb: float) -> str:
+    return f"{size_mb:.1f} MB" if size_mb >= 0.1 else f"{size_mb * 1000:.0f} kB"
 
 
 def _short(text: str, limit: int = 48) -> str:

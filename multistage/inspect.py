@@ -8,6 +8,7 @@ import re
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import docker
 import pandas as pd
@@ -262,28 +263,50 @@ def instruction_from_history(created_by: str) -> str:
     return text
 
 
-def layers(client: docker.DockerClient, image: str, base: str | None = None) -> list[Layer]:
+def layers(client: docker.DockerClient, image: str, base: str | None = None, steps=None) -> list[Layer]:
     """Return ``image``'s history oldest first, each entry with its instruction and size.
 
     Args:
         client: Docker client.
         image: Image reference or id.
         base: The final stage's base image; its entries are marked ``from_base``.
+        steps: The build report's steps, if known: the final stage's instructions then name the
+            added entries exactly (history only says ``COPY dir:3f2a...``).
     """
     history = list(reversed(client.api.history(image)))
     base_count = len(client.api.history(base)) if base else 0
+    names = [instruction_from_history(h.get("CreatedBy", "")) for h in history]
+    if steps:
+        final = [s for s in steps if s.stage == max(x.stage for x in steps) and s.keyword != "FROM"]
+        added = len(history) - base_count
+        # The engine appends one LABEL entry per build label after the Dockerfile's own steps.
+        if len(final) <= added:
+            names[base_count : base_count + len(final)] = [s.instruction for s in final]
     return [
-        Layer(instruction_from_history(h.get("CreatedBy", "")), int(h.get("Size", 0)), i < base_count)
-        for i, h in enumerate(history)
+        Layer(name, int(h.get("Size", 0)), i < base_count)
+        for i, (name, h) in enumerate(zip(names, history, strict=True))
     ]
 
 
-def layers_dataframe(client: docker.DockerClient, image: str, base: str | None = None) -> pd.DataFrame:
-    """:func:`layers` as a DataFrame with columns instruction, size_mb, from_base."""
+def layers_dataframe(client: docker.DockerClient, report) -> pd.DataFrame:
+    """The layers of a build's image as a DataFrame: instruction, size_mb, from_base.
+
+    Args:
+        client: Docker client.
+        report: A :class:`multistage.build.BuildReport`; its final stage's base and steps
+            name the layers.
+    """
+    from .build import dockerfile_bases
+
+    text = (Path(report.context) / report.dockerfile).read_text()
+    final_from = [s for s in report.steps if s.keyword == "FROM"][-1].instruction
+    base = (
+        None if final_from.split()[1].lower() == "scratch" else dockerfile_bases(text, report.build_args)[-1]
+    )
     return pd.DataFrame(
         [
             {"instruction": x.instruction, "size_mb": x.size / 1e6, "from_base": x.from_base}
-            for x in layers(client, image, base)
+            for x in layers(client, report.image_id, base, report.steps)
         ],
         columns=["instruction", "size_mb", "from_base"],
     )

@@ -1,0 +1,85 @@
+"""Exercise checkers: build the learner's answer for real and say pass or fail, with a hint."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+
+from .apps import APPS
+from .build import build
+from .containers import smoke_test
+from .errors import MultistageError
+from .inspect import node_modules
+
+
+@dataclass
+class CheckResult:
+    """The verdict on an exercise answer."""
+
+    passed: bool
+    message: str
+    measured: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return ("✅ PASS: " if self.passed else "❌ NOT YET: ") + self.message
+
+
+def _build_answer(app_name: str, dockerfile_text: str, client, tmp: str):
+    copy = Path(tmp) / app_name
+    shutil.copytree(
+        APPS[app_name].path, copy, ignore=shutil.ignore_patterns("node_modules", "dist", "__pycache__")
+    )
+    (copy / "Dockerfile.exercise").write_text(dockerfile_text)
+    return build(copy, "Dockerfile.exercise", client=client, progress=False)
+
+
+def check_node_production_only(
+    dockerfile_text: str, client: docker.DockerClient | None = None
+) -> CheckResult:
+    """Exercise (notebook 01): the Node image must serve /health and ship no development dependency.
+
+    Args:
+        dockerfile_text: The learner's Dockerfile for ``sample_apps/node``.
+        client: Docker client.
+
+    Returns:
+        The :class:`CheckResult` (also printed).
+    """
+    from .engine import connect
+
+    client = client or connect()
+    with tempfile.TemporaryDirectory(prefix="multistage-exercise-") as tmp:
+        try:
+            report = _build_answer("node", dockerfile_text, client, tmp)
+            smoke_test(client, report.image_id, APPS["node"].port)
+        except MultistageError as exc:
+            return _say(CheckResult(False, f"the image must build and answer GET /health. {exc}"))
+    modules = node_modules(client, report.image_id, str(APPS["node"].path / "package-lock.json"))
+    measured = {
+        "size_mb": round(report.size_mb, 1),
+        "dev_mb": modules.dev_mb,
+        "dev_packages": modules.dev_packages,
+    }
+    if modules.dev_packages:
+        return _say(
+            CheckResult(
+                False,
+                f"the image still carries {modules.dev_packages} development packages ({modules.dev_mb:.1f} MB). "
+                "Hint: install with `npm ci --omit=dev` in a stage of its own and copy node_modules from there.",
+                measured,
+            )
+        )
+    return _say(
+        CheckResult(
+            True, f"{report.size_mb:.1f} MB, no development dependency, /health answers 200.", measured
+        )
+    )
+
+
+def _say(result: CheckResult) -> CheckResult:
+    print(result)
+    return result

@@ -1,0 +1,32 @@
+"""Exercise checkers reject the starting point and accept the solution the notebook publishes."""
+
+import json
+import re
+from pathlib import Path
+
+from multistage.apps import APPS
+from multistage.exercises import check_node_production_only
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def _solution(notebook: str) -> str:
+    cells = json.loads((NOTEBOOKS / notebook).read_text())["cells"]
+    text = next("".join(c["source"]) for c in cells if "<summary>Solution</summary>" in "".join(c["source"]))
+    return re.search(r"```dockerfile\n(.*?)```", text, re.S)[1]
+
+
+def test_node_production_only_rejects_the_documents_example_and_accepts_the_solution(client, capsys):
+    starter = check_node_production_only(APPS["node"].dockerfile_text("multi"), client=client)
+    assert not starter.passed and starter.measured["dev_packages"] > 0
+    assert "npm ci --omit=dev" in capsys.readouterr().out, "the hint must point at the fix"
+    solved = check_node_production_only(_solution("01-basic-example-node.ipynb"), client=client)
+    assert solved.passed, solved.message
+    assert solved.measured["size_mb"] < starter.measured["size_mb"]
+
+
+def test_a_dockerfile_that_does_not_build_is_a_clear_fail_not_a_crash(client):
+    result = check_node_production_only(
+        "ARG NODE_IMAGE=node:18\nFROM ${NODE_IMAGE}\nRUN exit 7\n", client=client
+    )
+    assert not result.passed and "RUN exit 7" in result.message
