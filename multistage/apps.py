@@ -61,6 +61,24 @@ class SampleApp:
         return build(self.path, self.dockerfiles[variant], tag=self.tag(variant), client=client, **options)
 
 
+def build_text(
+    app: str | SampleApp, dockerfile_text: str, client: docker.DockerClient | None = None, **options
+) -> BuildReport:
+    """Build ``dockerfile_text`` against a temporary copy of an app (the app itself is untouched).
+
+    Used for experiments and exercises: a changed Dockerfile, same sources.
+    """
+    import shutil
+    import tempfile
+
+    app = APPS[app] if isinstance(app, str) else app
+    with tempfile.TemporaryDirectory(prefix=f"multistage-{app.name}-") as tmp:
+        copy = Path(tmp) / app.name
+        shutil.copytree(app.path, copy, ignore=shutil.ignore_patterns("node_modules", "dist", "__pycache__"))
+        (copy / "Dockerfile.experiment").write_text(dockerfile_text)
+        return build(copy, "Dockerfile.experiment", client=client, **options)
+
+
 APPS: dict[str, SampleApp] = {
     "node": SampleApp(
         "node", 3000, "src/app.ts", "package.json", {**VARIANTS, "stages": "Dockerfile.stages"}

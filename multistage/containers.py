@@ -76,15 +76,20 @@ def smoke_test(
     Raises:
         ContainerFailed: The container exited or did not answer 200 in time; carries its last log lines.
     """
-    container = client.containers.run(
+    container = client.containers.create(
         image,
-        detach=True,
         ports={f"{port}/tcp": ("127.0.0.1", None)},
         labels=lbl.project_labels(**{lbl.CONTAINER: "smoke-test"}),
     )
     started = time.monotonic()
     last_error = "no answer yet"
     try:
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            raise ContainerFailed(
+                f"{image} could not start: {exc.explanation or exc}", _log_tail(container)
+            ) from exc
         while time.monotonic() - started < timeout:
             container.reload()
             if container.status in ("exited", "dead"):

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import docker
 
-from .apps import APPS
-from .build import build
+from .apps import APPS, build_text
 from .containers import smoke_test
 from .errors import MultistageError
 from .inspect import node_modules
@@ -28,15 +24,6 @@ class CheckResult:
         return ("✅ PASS: " if self.passed else "❌ NOT YET: ") + self.message
 
 
-def _build_answer(app_name: str, dockerfile_text: str, client, tmp: str):
-    copy = Path(tmp) / app_name
-    shutil.copytree(
-        APPS[app_name].path, copy, ignore=shutil.ignore_patterns("node_modules", "dist", "__pycache__")
-    )
-    (copy / "Dockerfile.exercise").write_text(dockerfile_text)
-    return build(copy, "Dockerfile.exercise", client=client, progress=False)
-
-
 def check_node_production_only(
     dockerfile_text: str, client: docker.DockerClient | None = None
 ) -> CheckResult:
@@ -52,12 +39,11 @@ def check_node_production_only(
     from .engine import connect
 
     client = client or connect()
-    with tempfile.TemporaryDirectory(prefix="multistage-exercise-") as tmp:
-        try:
-            report = _build_answer("node", dockerfile_text, client, tmp)
-            smoke_test(client, report.image_id, APPS["node"].port)
-        except MultistageError as exc:
-            return _say(CheckResult(False, f"the image must build and answer GET /health. {exc}"))
+    try:
+        report = build_text("node", dockerfile_text, client=client, progress=False)
+        smoke_test(client, report.image_id, APPS["node"].port)
+    except MultistageError as exc:
+        return _say(CheckResult(False, f"the image must build and answer GET /health. {exc}"))
     modules = node_modules(client, report.image_id, str(APPS["node"].path / "package-lock.json"))
     measured = {
         "size_mb": round(report.size_mb, 1),
