@@ -83,7 +83,7 @@ APPS: dict[str, SampleApp] = {
     "node": SampleApp(
         "node", 3000, "src/app.ts", "package.json", {**VARIANTS, "stages": "Dockerfile.stages"}
     ),
-    "go": SampleApp("go", 8080, "main.go", "go.mod"),
+    "go": SampleApp("go", 8080, "main.go", "go.mod", {**VARIANTS, "distroless": "Dockerfile.distroless"}),
     "python": SampleApp("python", 8000, "app.py", "requirements.txt"),
     "fullstack": SampleApp("fullstack", 8080, "api/main.go", "web/package.json", {"multi": "Dockerfile"}),
 }
@@ -138,3 +138,34 @@ def measure_variants(
             )
             say(f"  {name}/{dockerfile}: {report.size_mb:.1f} MB, GET /health -> {health.status}")
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class HttpsCheck:
+    """The Go app's ``fetch`` subcommand run in two images: with and without a CA bundle."""
+
+    url: str
+    with_ca: str
+    without_ca: str
+
+    @property
+    def network_reachable(self) -> bool:
+        """False when even the image with CA certificates could not reach ``url`` (offline room)."""
+        return not self.with_ca.startswith("error:")
+
+    @property
+    def proves_ca_needed(self) -> bool:
+        """True when the image with CAs got an answer and the one without failed to verify TLS."""
+        return self.network_reachable and "certificate signed by unknown authority" in self.without_ca
+
+
+def https_check(
+    client: docker.DockerClient, with_ca: str, without_ca: str, url: str = "https://registry.npmjs.org/"
+) -> HttpsCheck:
+    """Run ``fetch url`` (the Go app's HTTPS probe) in two images built from ``sample_apps/go``."""
+    from .containers import run_command
+
+    def fetch(image: str) -> str:
+        return run_command(client, image, ["fetch", url], check=False)
+
+    return HttpsCheck(url, fetch(with_ca), fetch(without_ca))

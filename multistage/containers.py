@@ -16,14 +16,23 @@ from .errors import ContainerFailed, MultistageError
 LOG_TAIL = 15
 
 
-def run_command(client: docker.DockerClient, image: str, command: list[str], timeout: float = 60) -> str:
+def run_command(
+    client: docker.DockerClient, image: str, command: list[str], timeout: float = 60, check: bool = True
+) -> str:
     """Run ``command`` in a fresh container of ``image`` and return what it printed.
 
     The container has no published ports, carries the project's container label and is
     removed afterwards, also when the command fails or times out.
 
+    Args:
+        client: Docker client.
+        image: Image reference or id.
+        command: The command (appended to the image's ENTRYPOINT, if it has one).
+        timeout: Seconds the command may take.
+        check: Raise when the command exits non-zero; with ``False`` its output is returned anyway.
+
     Raises:
-        MultistageError: The command exited non-zero or did not finish within ``timeout``.
+        MultistageError: The command exited non-zero (with ``check``) or did not finish within ``timeout``.
     """
     container = client.containers.create(
         image, command=command, labels=lbl.project_labels(**{lbl.CONTAINER: "run"})
@@ -37,7 +46,7 @@ def run_command(client: docker.DockerClient, image: str, command: list[str], tim
                 f"`{' '.join(command)}` in {image} did not finish within {timeout:.0f} s."
             ) from exc
         output = container.logs(stdout=True, stderr=True).decode(errors="replace").strip()
-        if status.get("StatusCode", 1) != 0:
+        if check and status.get("StatusCode", 1) != 0:
             raise MultistageError(
                 f"`{' '.join(command)}` in {image} exited with {status.get('StatusCode')}: {output[-300:]}"
             )
@@ -48,16 +57,27 @@ def run_command(client: docker.DockerClient, image: str, command: list[str], tim
 
 @dataclass(frozen=True)
 class SmokeResult:
-    """A successful smoke test: what ``GET path`` answered and how long it took to answer."""
+    """A smoke test's outcome: what ``GET path`` answered and how long it took, or why it failed."""
 
     image: str
-    status: int
+    status: int | None
     body: str
     seconds: float
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the app answered 200."""
+        return self.status == 200
 
 
 def smoke_test(
-    client: docker.DockerClient, image: str, port: int, path: str = "/health", timeout: float = 30
+    client: docker.DockerClient,
+    image: str,
+    port: int,
+    path: str = "/health",
+    timeout: float = 30,
+    check: bool = True,
 ) -> SmokeResult:
     """Run ``image``, publish ``port`` on 127.0.0.1 (an ephemeral host port) and ``GET path``.
 
@@ -69,6 +89,8 @@ def smoke_test(
         port: The port the app listens on inside the container.
         path: The path that must answer 200.
         timeout: Seconds to wait for the answer.
+        check: Raise on failure; with ``False`` a failure is returned (``ok`` is False,
+            ``error`` says why), for demonstrations of what goes wrong.
 
     Returns:
         The :class:`SmokeResult`.
@@ -76,6 +98,15 @@ def smoke_test(
     Raises:
         ContainerFailed: The container exited or did not answer 200 in time; carries its last log lines.
     """
+    try:
+        return _smoke_test(client, image, port, path, timeout)
+    except ContainerFailed as exc:
+        if check:
+            raise
+        return SmokeResult(image, None, "", timeout, str(exc))
+
+
+def _smoke_test(client: docker.DockerClient, image: str, port: int, path: str, timeout: float) -> SmokeResult:
     container = client.containers.create(
         image,
         ports={f"{port}/tcp": ("127.0.0.1", None)},

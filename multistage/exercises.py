@@ -69,3 +69,38 @@ def check_node_production_only(
 def _say(result: CheckResult) -> CheckResult:
     print(result)
     return result
+
+
+def check_go_small_image(
+    dockerfile_text: str, limit_mb: float = 8.0, client: docker.DockerClient | None = None
+) -> CheckResult:
+    """Exercise (notebook 02): the Go image must be under ``limit_mb`` and still serve /health.
+
+    Args:
+        dockerfile_text: The learner's Dockerfile for ``sample_apps/go``.
+        limit_mb: The size to get under, in MB (10^6 bytes).
+        client: Docker client.
+
+    Returns:
+        The :class:`CheckResult` (also printed).
+    """
+    from .engine import connect
+
+    client = client or connect()
+    try:
+        report = build_text("go", dockerfile_text, client=client, progress=False)
+        smoke_test(client, report.image_id, APPS["go"].port)
+    except MultistageError as exc:
+        return _say(CheckResult(False, f"the image must build and answer GET /health. {exc}"))
+    measured = {"size_mb": round(report.size_mb, 2), "limit_mb": limit_mb}
+    if report.size_mb >= limit_mb:
+        return _say(
+            CheckResult(
+                False,
+                f"{report.size_mb:.1f} MB is not under {limit_mb:.0f} MB. Hint: the binary is static "
+                "(CGO_ENABLED=0), so the final stage can start FROM scratch - copy the CA bundle too "
+                "if the program makes HTTPS calls.",
+                measured,
+            )
+        )
+    return _say(CheckResult(True, f"{report.size_mb:.1f} MB and /health answers 200.", measured))

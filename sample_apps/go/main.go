@@ -3,6 +3,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"log"
 	"net/http"
 	"os"
@@ -28,7 +29,23 @@ func newMux() *http.ServeMux {
 	return mux
 }
 
+// fetch GETs url and prints the status line: `main fetch https://...` shows whether the image
+// can make HTTPS calls (it needs CA certificates for that).
+func fetch(url string) int {
+	response, err := http.Get(url)
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	defer response.Body.Close()
+	fmt.Println(response.Status)
+	return 0
+}
+
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "fetch" {
+		os.Exit(fetch(os.Args[2]))
+	}
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "8080"

@@ -30,3 +30,12 @@ def test_a_dockerfile_that_does_not_build_is_a_clear_fail_not_a_crash(client):
         "ARG NODE_IMAGE=node:18\nFROM ${NODE_IMAGE}\nRUN exit 7\n", client=client
     )
     assert not result.passed and "RUN exit 7" in result.message
+
+
+def test_go_small_image_rejects_the_documents_example_and_accepts_the_solution(client):
+    from multistage.exercises import check_go_small_image
+
+    starter = check_go_small_image(APPS["go"].dockerfile_text("multi"), limit_mb=8, client=client)
+    assert not starter.passed and starter.measured["size_mb"] >= 8
+    solved = check_go_small_image(_solution("02-go-example.ipynb"), limit_mb=8, client=client)
+    assert solved.passed, solved.message

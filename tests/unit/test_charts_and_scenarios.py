@@ -69,7 +69,9 @@ def test_layer_chart_names_the_biggest_added_layer():
         ]
     )
     title = layer_breakdown(layers, subject="node multi").axes[0].get_title()
-    assert title == "node multi: `COPY --from=builder /app/node_modules ./node_modules` adds 60.0 MB of 140.0 MB"
+    assert (
+        title == "node multi: `COPY --from=builder /app/node_modules ./node_modules` adds 60.0 MB of 140.0 MB"
+    )
 
 
 @pytest.mark.parametrize("edit", [e for e in EDITS if EDITS[e]])
