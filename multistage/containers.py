@@ -17,7 +17,12 @@ LOG_TAIL = 15
 
 
 def run_command(
-    client: docker.DockerClient, image: str, command: list[str], timeout: float = 60, check: bool = True
+    client: docker.DockerClient,
+    image: str,
+    command: list[str],
+    timeout: float = 60,
+    check: bool = True,
+    user: str | None = None,
 ) -> str:
     """Run ``command`` in a fresh container of ``image`` and return what it printed.
 
@@ -30,12 +35,13 @@ def run_command(
         command: The command (appended to the image's ENTRYPOINT, if it has one).
         timeout: Seconds the command may take.
         check: Raise when the command exits non-zero; with ``False`` its output is returned anyway.
+        user: Run as this user (``uid`` or ``uid:gid``) instead of the image's USER.
 
     Raises:
         MultistageError: The command exited non-zero (with ``check``) or did not finish within ``timeout``.
     """
     container = client.containers.create(
-        image, command=command, labels=lbl.project_labels(**{lbl.CONTAINER: "run"})
+        image, command=command, user=user or "", labels=lbl.project_labels(**{lbl.CONTAINER: "run"})
     )
     try:
         container.start()

@@ -9,7 +9,7 @@ import docker
 from .apps import APPS, build_text
 from .containers import smoke_test
 from .errors import MultistageError
-from .inspect import node_modules
+from .inspect import facts, node_modules
 
 
 @dataclass
@@ -104,3 +104,41 @@ def check_go_small_image(
             )
         )
     return _say(CheckResult(True, f"{report.size_mb:.1f} MB and /health answers 200.", measured))
+
+
+def check_python_non_root(dockerfile_text: str, client: docker.DockerClient | None = None) -> CheckResult:
+    """Exercise (notebook 03): the Python image must run as a non-root user and still serve /health.
+
+    Args:
+        dockerfile_text: The learner's Dockerfile for ``sample_apps/python``.
+        client: Docker client.
+
+    Returns:
+        The :class:`CheckResult` (also printed).
+    """
+    from .engine import connect
+
+    client = client or connect()
+    try:
+        report = build_text("python", dockerfile_text, client=client, progress=False)
+    except MultistageError as exc:
+        return _say(CheckResult(False, f"the image must build. {exc}"))
+    info = facts(client, report.image_id)
+    measured = {"user": info.user or "root", "size_mb": round(report.size_mb, 1)}
+    if info.runs_as_root:
+        return _say(
+            CheckResult(
+                False,
+                f"the image runs as {info.user or 'root'}. Hint: add a user, give it the installed "
+                "packages where Python looks for them (its own ~/.local), and switch to it with USER.",
+                measured,
+            )
+        )
+    health = smoke_test(client, report.image_id, APPS["python"].port, check=False)
+    if not health.ok:
+        return _say(
+            CheckResult(
+                False, f"it runs as {info.user}, but /health does not answer: {health.error}", measured
+            )
+        )
+    return _say(CheckResult(True, f"runs as {info.user} and /health answers 200.", measured))

@@ -220,11 +220,16 @@ def facts(client: docker.DockerClient, image: str) -> ImageFacts:
     )
 
 
-def largest_paths(client: docker.DockerClient, image: str, depth: int = 2, top: int = 10) -> pd.DataFrame:
-    """Sum file sizes per directory ``depth`` levels deep and return the biggest ``top`` ones."""
+def largest_paths(
+    client: docker.DockerClient, image: str, depth: int = 2, top: int = 10, under: str = "/"
+) -> pd.DataFrame:
+    """Sum file sizes per directory ``depth`` levels below ``under``; return the biggest ``top``."""
     totals: dict[str, int] = {}
+    root = under.rstrip("/")
     for path, size in file_tree(client, image).files():
-        key = "/" + "/".join(path.strip("/").split("/")[:depth])
+        if not path.startswith(root + "/"):
+            continue
+        key = root + "/" + "/".join(path[len(root) + 1 :].split("/")[:depth])
         totals[key] = totals.get(key, 0) + size
     rows = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
     return pd.DataFrame([{"path": p, "mb": round(s / 1e6, 2)} for p, s in rows])

@@ -39,3 +39,12 @@ def test_go_small_image_rejects_the_documents_example_and_accepts_the_solution(c
     assert not starter.passed and starter.measured["size_mb"] >= 8
     solved = check_go_small_image(_solution("02-go-example.ipynb"), limit_mb=8, client=client)
     assert solved.passed, solved.message
+
+
+def test_python_non_root_rejects_the_documents_example_and_accepts_the_solution(client):
+    from multistage.exercises import check_python_non_root
+
+    starter = check_python_non_root(APPS["python"].dockerfile_text("multi"), client=client)
+    assert not starter.passed and starter.measured["user"] == "root"
+    solved = check_python_non_root(_solution("03-python-example.ipynb"), client=client)
+    assert solved.passed, solved.message
