@@ -40,14 +40,11 @@ def _provision(args) -> int:
 
 
 def _run(args) -> int:
-    from .apps import measure_variants
     from .engine import connect
+    from .report import run_all
 
-    print("Building every sample app variant and checking GET /health on 127.0.0.1...")
-    table = measure_variants(connect()).drop(columns=["cold_s"])
-    print()
-    print(table.to_string(index=False))
-    return 0
+    print("Executing every notebook (builds are cached after the first run), then measuring the apps...")
+    return 0 if run_all(connect()) else 1
 
 
 def _lab(args) -> int:
