@@ -69,6 +69,62 @@ def size_comparison(reports: dict[str, BuildReport], subject: str = "", profile:
     return fig
 
 
+def sizes_by_app(reports: dict[str, dict[str, BuildReport]], profile: str | None = None) -> Figure:
+    """Grouped bars: for each app, one bar per variant (e.g. one stage vs multi-stage), log scale.
+
+    The title gives the range of "times smaller" between the first and last variant of each app.
+    """
+    apps = list(reports)
+    variants = list(next(iter(reports.values())))
+    width = 0.8 / len(variants)
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    colors = ["#8c8c8c", "#3b75af", "#4c9f70", "#e0833a"]
+    for index, variant in enumerate(variants):
+        sizes = [reports[app][variant].size / 1e6 for app in apps]
+        positions = np.arange(len(apps)) + index * width
+        bars = ax.bar(positions, sizes, width, label=variant, color=colors[index % len(colors)])
+        for bar, size in zip(bars, sizes, strict=True):
+            ax.annotate(
+                f"{size:.0f}" if size >= 10 else f"{size:.1f}",
+                (bar.get_x() + width / 2, size),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    ax.set_yscale("log")
+    ax.set_ylabel("Image size (MB, log scale)")
+    ax.set_xticks(np.arange(len(apps)) + width * (len(variants) - 1) / 2, apps)
+    ax.legend(fontsize=8)
+    ratios = [reports[app][variants[0]].size / reports[app][variants[-1]].size for app in apps]
+    ax.set_title(
+        f"{variants[-1]} images are {_ratio_text(min(ratios))}–{_ratio_text(max(ratios))} smaller than {variants[0]}"
+    )
+    ax.margins(y=0.2)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    _caption(fig, profile or next(iter(reports[apps[0]].values())).profile)
+    return fig
+
+
+def build_seconds(reports: dict[str, BuildReport], subject: str = "") -> Figure:
+    """Bars of build wall time; the title says how many times faster the fastest build was than the slowest."""
+    labels = list(reports)
+    seconds = np.array([reports[k].seconds for k in labels])
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    bars = ax.bar(labels, seconds, color="#3b75af")
+    for bar, value in zip(bars, seconds, strict=True):
+        ax.annotate(
+            f"{value:.1f} s", (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom", fontsize=9
+        )
+    ax.set_ylabel("Build time (s)")
+    fast, slow = labels[int(seconds.argmin())], labels[int(seconds.argmax())]
+    ratio = seconds.max() / max(seconds.min(), 0.01)
+    ax.set_title(f"{subject + ': ' if subject else ''}{fast} took {_ratio_text(ratio)} less time than {slow}")
+    ax.margins(y=0.15)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    _caption(fig, next(iter(reports.values())).profile)
+    return fig
+
+
 def layer_breakdown(
     layers: pd.DataFrame, subject: str = "", profile: str | None = None, top: int = 6
 ) -> Figure:

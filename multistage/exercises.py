@@ -142,3 +142,27 @@ def check_python_non_root(dockerfile_text: str, client: docker.DockerClient | No
             )
         )
     return _say(CheckResult(True, f"runs as {info.user} and /health answers 200.", measured))
+
+
+def check_secret_layer(answer: int | None, leak) -> CheckResult:
+    """Exercise (notebook 00): which layer of the one-stage image still holds the deleted token?
+
+    Args:
+        answer: The learner's layer number (0 = oldest layer).
+        leak: The :class:`multistage.scenarios.SecretLeak` measured in the notebook.
+    """
+    layers = sorted({hit.layer for hit in leak.single_hits if leak.token.encode() in hit.content})
+    if answer in layers:
+        return _say(
+            CheckResult(
+                True, f"layer {answer} holds the token, although a later step deleted it.", {"layers": layers}
+            )
+        )
+    return _say(
+        CheckResult(
+            False,
+            f"{answer!r} is not it. Hint: the token is in the layer made by `COPY token.txt .`; "
+            "the printout of the layer search names it.",
+            {"layers": layers},
+        )
+    )

@@ -375,3 +375,46 @@ def _package_of(relative: str) -> str | None:
         else:
             index += 1
     return "/".join(parts[:end]) if end else None
+
+
+# --- per-layer search ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerHit:
+    """A file found in one layer of an image, whatever later layers did to it."""
+
+    layer: int  # 0 = the oldest layer
+    path: str
+    content: bytes
+
+
+def find_in_layers(
+    client: docker.DockerClient, image: str, name: str, max_bytes: int = 4096
+) -> list[LayerHit]:
+    """Search every layer of ``image`` for regular files called ``name``, deleted or not.
+
+    Deleting a file in a later layer only hides it: anyone with the image can read every
+    layer (``docker save``), which is what this does.
+    """
+    hits = []
+    with tempfile.NamedTemporaryFile(suffix=".tar") as handle:
+        for chunk in client.api.get_image(client.images.get(image).id):
+            handle.write(chunk)
+        handle.flush()
+        with tarfile.open(handle.name) as archive:
+            manifest = json.load(archive.extractfile("manifest.json"))
+            for index, layer_name in enumerate(manifest[0]["Layers"]):
+                with tarfile.open(fileobj=archive.extractfile(layer_name), mode="r:*") as layer:
+                    for member in layer:
+                        if member.isreg() and posixpath.basename(member.name) == name:
+                            data = layer.extractfile(member).read(max_bytes)
+                            hits.append(LayerHit(index, "/" + member.name.lstrip("./"), data))
+    return hits
+
+
+def facts_table(client: docker.DockerClient, images: dict[str, str]) -> pd.DataFrame:
+    """:func:`facts` of several images as one table, indexed by the given labels."""
+    return pd.DataFrame({label: facts(client, image).as_row() for label, image in images.items()}).T.drop(
+        columns=["image"]
+    )

@@ -118,3 +118,97 @@ def run_scenarios(
             shutil.rmtree(copy)
             shutil.copytree(pristine, copy)
         return result
+
+
+@dataclass
+class SecretLeak:
+    """The same secret-using build in one stage and in two, and where the secret ended up."""
+
+    token: str
+    single: BuildReport
+    multi: BuildReport
+    single_hits: list  # LayerHit
+    multi_hits: list
+
+    @property
+    def recovered_from_single(self) -> bool:
+        """True when the token could be read back from a layer of the one-stage image."""
+        return any(self.token.encode() in hit.content for hit in self.single_hits)
+
+
+def secret_leak(client: docker.DockerClient | None = None, progress: bool = True) -> SecretLeak:
+    """Build ``sample_apps/go/secret/`` with a fresh random token, then search both images' layers.
+
+    The token file is written only into a temporary copy of the app and never committed.
+    """
+    from .inspect import find_in_layers
+
+    app = APPS["go"]
+    token = f"tutorial-token-{uuid.uuid4().hex}"
+    with tempfile.TemporaryDirectory(prefix="multistage-secret-") as tmp:
+        copy = Path(tmp) / "go"
+        shutil.copytree(app.path, copy)
+        (copy / "token.txt").write_text(token + "\n")
+        single = build(copy, "secret/Dockerfile.single", client=client, progress=progress)
+        multi = build(copy, "secret/Dockerfile.multi", client=client, progress=progress)
+    from .engine import connect
+
+    client = client or connect()
+    return SecretLeak(
+        token,
+        single,
+        multi,
+        find_in_layers(client, single.image_id, "token.txt"),
+        find_in_layers(client, multi.image_id, "token.txt"),
+    )
+
+
+@dataclass
+class BuilderPattern:
+    """The pre-multi-stage "builder pattern" (two Dockerfiles and a script) beside one multi-stage file."""
+
+    build_image: BuildReport
+    run_image: BuildReport
+    multi_stage: BuildReport
+    files: dict[str, int]  # approach -> files a maintainer keeps
+    commands: dict[str, int]  # approach -> commands to produce the image
+
+
+def builder_pattern(client: docker.DockerClient | None = None, progress: bool = True) -> BuilderPattern:
+    """Run ``sample_apps/go/builder-pattern/build.sh``'s steps through the SDK, and the multi-stage build.
+
+    Steps: build the build image; create a container from it and copy ``/app/main`` out of it
+    (``docker cp``); remove the container; build the run image from a context holding the binary.
+    """
+    import io
+    import tarfile
+
+    from . import labels as lbl
+    from .engine import connect
+
+    client = client or connect()
+    app = APPS["go"]
+    pattern = app.path / "builder-pattern"
+    build_image = build(app.path, "builder-pattern/Dockerfile.build", client=client, progress=progress)
+    container = client.containers.create(
+        build_image.image_id, labels=lbl.project_labels(**{lbl.CONTAINER: "extract"})
+    )
+    try:
+        stream, _ = container.get_archive("/app/main")
+        archive = io.BytesIO(b"".join(stream))
+    finally:
+        container.remove(force=True)
+    with tempfile.TemporaryDirectory(prefix="multistage-builder-pattern-") as tmp:
+        with tarfile.open(fileobj=archive) as tar:
+            tar.extractall(tmp, filter="data")
+        shutil.copy(pattern / "Dockerfile.run", Path(tmp) / "Dockerfile.run")
+        run_image = build(tmp, "Dockerfile.run", client=client, progress=progress)
+    script = (pattern / "build.sh").read_text().splitlines()
+    commands = [line for line in script if line.strip() and not line.lstrip().startswith(("#", "set "))]
+    return BuilderPattern(
+        build_image,
+        run_image,
+        app.build("multi", client=client, progress=progress),
+        files={"builder pattern": 3, "multi-stage": 1},
+        commands={"builder pattern": len(commands), "multi-stage": 1},
+    )

@@ -48,3 +48,13 @@ def test_python_non_root_rejects_the_documents_example_and_accepts_the_solution(
     assert not starter.passed and starter.measured["user"] == "root"
     solved = check_python_non_root(_solution("03-python-example.ipynb"), client=client)
     assert solved.passed, solved.message
+
+
+def test_secret_layer_answer_is_checked_against_the_measured_layer(client):
+    from multistage.exercises import check_secret_layer
+    from multistage.scenarios import secret_leak
+
+    leak = secret_leak(client, progress=False)
+    assert not check_secret_layer(None, leak).passed
+    assert check_secret_layer(leak.single_hits[0].layer, leak).passed
+    assert not check_secret_layer(leak.single_hits[0].layer + 1, leak).passed
