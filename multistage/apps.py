@@ -11,6 +11,15 @@ import pandas as pd
 from .build import BuildReport, build
 from .labels import BUILD_NAMESPACE
 
+__all__ = [
+    "APPS",
+    "HttpsCheck",
+    "SampleApp",
+    "build_text",
+    "https_check",
+    "measure_variants",
+]
+
 SAMPLE_APPS = Path(__file__).resolve().parent.parent / "sample_apps"
 
 #: Variant -> Dockerfile, in the order the notebooks compare them.

@@ -15,6 +15,23 @@ import docker
 from . import labels as lbl
 from .errors import BaseImageUnavailable, MultistageError, NotEnoughDisk
 
+__all__ = [
+    "BaseStatus",
+    "DOCUMENT_IMAGES",
+    "LOCAL",
+    "OFFICIAL",
+    "Profile",
+    "RECIPES",
+    "Recipe",
+    "active_profile",
+    "base_status",
+    "decide_profile",
+    "extra_ca_certificates",
+    "provision",
+    "pull_official",
+    "recipe_hash",
+]
+
 RECIPES_DIR = Path(__file__).parent / "recipes"
 #: Namespace of every local stand-in; never an official name.
 LOCAL_NAMESPACE = "multistage-local"

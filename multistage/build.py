@@ -15,6 +15,17 @@ import pandas as pd
 from . import labels as lbl
 from .errors import BuildFailed, MultistageError
 
+__all__ = [
+    "BuildReport",
+    "ParsedStream",
+    "Step",
+    "build",
+    "dockerfile_bases",
+    "global_args",
+    "parse_stream",
+    "read_recording",
+]
+
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _FROM = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
 _ARG = re.compile(r"^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?\s*$", re.IGNORECASE)

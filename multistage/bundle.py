@@ -15,6 +15,11 @@ from . import labels as lbl
 from .bases import RECIPES, base_status, recipe_hash
 from .errors import BaseImageUnavailable, MultistageError
 
+__all__ = [
+    "export_bundle",
+    "import_bundle",
+]
+
 MANIFEST = "multistage-bundle.json"
 IMAGES = "images.tar"
 FORMAT = 1

@@ -9,6 +9,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 
+__all__ = [
+    "build_seconds",
+    "cache_heatmap",
+    "layer_breakdown",
+    "rebuild_times",
+    "size_comparison",
+    "sizes_by_app",
+]
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 

@@ -9,6 +9,12 @@ import docker
 from . import labels as lbl
 from .bases import LOCAL_NAMESPACE, RECIPES
 
+__all__ = [
+    "CleanResult",
+    "clean",
+    "is_removable",
+]
+
 #: Repositories the project tags images in; an image with any other tag is never removed.
 OWN_NAMESPACES = (LOCAL_NAMESPACE + "/", lbl.BUILD_NAMESPACE + "/")
 

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from .errors import MultistageError
 
+__all__ = [
+    "main",
+]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -12,6 +12,12 @@ import docker
 from . import labels as lbl
 from .errors import ContainerFailed, MultistageError
 
+__all__ = [
+    "SmokeResult",
+    "run_command",
+    "smoke_test",
+]
+
 #: Container log lines kept for the error of a failed smoke test.
 LOG_TAIL = 15
 

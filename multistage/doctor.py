@@ -10,6 +10,12 @@ from .bases import DOCUMENT_IMAGES, PROVISION_NEEDS_BYTES, active_profile, base_
 from .engine import connect, engine_facts
 from .errors import MultistageError
 
+__all__ = [
+    "Check",
+    "print_checklist",
+    "run_checks",
+]
+
 
 @dataclass
 class Check:

@@ -14,6 +14,16 @@ from docker.context import ContextAPI
 
 from .errors import EngineUnavailable, MultistageError
 
+__all__ = [
+    "EngineFacts",
+    "apt_install",
+    "can_start_engine_here",
+    "connect",
+    "engine_facts",
+    "engine_host",
+    "ensure_engine",
+]
+
 #: Where a dockerd started by this project writes its log.
 DOCKERD_LOG = Path("/var/log/multistage-dockerd.log")
 

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "BaseImageUnavailable",
+    "BuildFailed",
+    "ContainerFailed",
+    "EngineUnavailable",
+    "MultistageError",
+    "NotEnoughDisk",
+]
+
 
 class MultistageError(Exception):
     """Base class: the message is one sentence naming the problem and the fix."""

@@ -11,6 +11,14 @@ from .containers import smoke_test
 from .errors import MultistageError
 from .inspect import facts, node_modules
 
+__all__ = [
+    "CheckResult",
+    "check_go_small_image",
+    "check_node_production_only",
+    "check_python_non_root",
+    "check_secret_layer",
+]
+
 
 @dataclass
 class CheckResult:

@@ -13,6 +13,26 @@ from pathlib import Path
 import docker
 import pandas as pd
 
+__all__ = [
+    "Entry",
+    "FileTree",
+    "ImageFacts",
+    "Layer",
+    "LayerHit",
+    "NodeModules",
+    "facts",
+    "facts_table",
+    "file_tree",
+    "find_in_layers",
+    "instruction_from_history",
+    "largest_paths",
+    "layers",
+    "layers_dataframe",
+    "merge_layers",
+    "node_modules",
+    "read_image_archive",
+]
+
 _SEARCH_PATH = (
     "/usr/local/sbin",
     "/usr/local/bin",

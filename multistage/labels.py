@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "project_filter",
+    "project_labels",
+]
+
 PROJECT = "io.github.multistage-tutorial.project"
 PROJECT_VALUE = "multistage-tutorial"
 ROLE = "io.github.multistage-tutorial.role"

@@ -15,6 +15,14 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
+__all__ = [
+    "NotebookRun",
+    "execute_notebook",
+    "run_all",
+    "summary_table",
+    "write_index",
+]
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"

@@ -15,6 +15,17 @@ import pandas as pd
 from .apps import APPS, SampleApp
 from .build import BuildReport, build
 
+__all__ = [
+    "BuilderPattern",
+    "EDITS",
+    "ScenarioSet",
+    "SecretLeak",
+    "apply_edit",
+    "builder_pattern",
+    "run_scenarios",
+    "secret_leak",
+]
+
 #: Edit name -> what it touches. Every edit carries a fresh nonce, so it is new to the engine
 #: on every run and the rebuild shows what a learner's own change would cost.
 EDITS = {
