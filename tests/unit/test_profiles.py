@@ -61,3 +61,14 @@ def test_clean_only_takes_labelled_images_tagged_in_our_namespaces():
     )
     assert not is_removable({}, ["multistage-tutorial/go:multi"])
     assert not is_removable(None, [])
+
+
+def test_local_profile_explains_a_literal_official_from_and_an_unknown_base():
+    from multistage.errors import BaseImageUnavailable
+
+    with pytest.raises(BaseImageUnavailable, match=r"names node:18 directly in FROM.*ARG BASE_IMAGE=node:18"):
+        LOCAL.check_bases(None, ["node:18"], dockerfile="Dockerfile")
+    with pytest.raises(
+        BaseImageUnavailable, match="ubuntu:22.04, which the local profile has no stand-in for"
+    ):
+        LOCAL.check_bases(None, ["ubuntu:22.04"], dockerfile="Dockerfile")
