@@ -106,7 +106,9 @@ def sizes_by_app(reports: dict[str, dict[str, BuildReport]], profile: str | None
     ax.legend(fontsize=8)
     ratios = [reports[app][variants[0]].size / reports[app][variants[-1]].size for app in apps]
     ax.set_title(
-        f"{variants[-1]} images are {_ratio_text(min(ratios))}–{_ratio_text(max(ratios))} smaller than {variants[0]}"
+        _capital(
+            f"{variants[-1]} images are {_ratio_text(min(ratios))}–{_ratio_text(max(ratios))} smaller than {variants[0]}"
+        )
     )
     ax.margins(y=0.2)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
@@ -127,7 +129,7 @@ def build_seconds(reports: dict[str, BuildReport], subject: str = "") -> Figure:
     ax.set_ylabel("Build time (s)")
     fast, slow = labels[int(seconds.argmin())], labels[int(seconds.argmax())]
     ratio = seconds.max() / max(seconds.min(), 0.01)
-    ax.set_title(f"{subject + ': ' if subject else ''}{fast} took {_ratio_text(ratio)} less time than {slow}")
+    ax.set_title(f"{subject + ': ' if subject else ''}{fast} was {_ratio_text(ratio)} faster than {slow}")
     ax.margins(y=0.15)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(fig, next(iter(reports.values())).profile)
@@ -249,6 +251,10 @@ def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edi
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(fig, next(iter(scenario_sets.values())).baseline.profile)
     return fig
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _mb(size_mb: float) -> str:
