@@ -191,7 +191,7 @@ class Profile:
 
     def build_args_for(self, dockerfile_text: str) -> dict[str, str]:
         """Build args that swap each global ``ARG`` default for this profile's image."""
-        from .build import global_args
+        from .stages import global_args
 
         return {
             name: self.resolve(default)

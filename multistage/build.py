@@ -14,22 +14,19 @@ import pandas as pd
 
 from . import labels as lbl
 from .errors import BuildFailed, MultistageError
+from .stages import dockerfile_bases
 
 __all__ = [
     "BuildReport",
     "ParsedStream",
     "Step",
     "build",
-    "dockerfile_bases",
-    "global_args",
     "parse_stream",
     "read_recording",
 ]
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _FROM = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
-_ARG = re.compile(r"^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?\s*$", re.IGNORECASE)
-_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 #: Lines of build output kept for the error message of a failed build.
 LOG_TAIL = 15
@@ -188,58 +185,6 @@ def read_recording(path: str | Path) -> list[tuple[float, dict]]:
     """Load a recorded stream (JSON lines of ``{"t": seconds, "msg": message}``)."""
     with open(path) as handle:
         return [(rec["t"], rec["msg"]) for rec in map(json.loads, handle) if rec]
-
-
-def dockerfile_bases(text: str, build_args: dict[str, str] | None = None) -> list[str]:
-    """Return the image references a Dockerfile's ``FROM`` lines resolve to, in order.
-
-    Global ``ARG`` defaults (those before the first ``FROM``) and ``build_args`` are
-    substituted. References to earlier stages and ``scratch`` are left out.
-    """
-    defaults = global_args(text)
-    defaults.update(build_args or {})
-    bases, stages = [], set()
-    for instruction in _instructions(text):
-        match = _FROM.match(instruction)
-        if not match:
-            continue
-        ref = _VAR.sub(lambda m: defaults.get(m[1], ""), match[1])
-        if ref.lower() != "scratch" and ref not in stages:
-            bases.append(ref)
-        if match[2]:
-            stages.add(match[2])
-    return bases
-
-
-def global_args(text: str) -> dict[str, str]:
-    """Return the ``ARG`` names and defaults declared before a Dockerfile's first ``FROM``."""
-    found: dict[str, str] = {}
-    for instruction in _instructions(text):
-        if _FROM.match(instruction):
-            break
-        match = _ARG.match(instruction)
-        if match:
-            found[match[1]] = (match[2] or "").strip("\"'")
-    return found
-
-
-def _instructions(text: str) -> list[str]:
-    """Split Dockerfile text into instructions: comments dropped, continuations joined."""
-    out, current = [], ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not current and (not line or line.startswith("#")):
-            continue
-        if line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            current += line[:-1] + " "
-            continue
-        out.append((current + line).strip())
-        current = ""
-    if current.strip():
-        out.append(current.strip())
-    return out
 
 
 def build(

@@ -321,7 +321,7 @@ def layers_dataframe(client: docker.DockerClient, report) -> pd.DataFrame:
         report: A :class:`multistage.build.BuildReport`; its final stage's base and steps
             name the layers.
     """
-    from .build import dockerfile_bases
+    from .stages import dockerfile_bases
 
     text = (Path(report.context) / report.dockerfile).read_text()
     final_from = [s for s in report.steps if s.keyword == "FROM"][-1].instruction

@@ -2,7 +2,8 @@
 
 import pytest
 
-from multistage.build import dockerfile_bases, global_args, parse_stream, read_recording
+from multistage.build import parse_stream, read_recording
+from multistage.stages import dockerfile_bases, global_args
 
 
 def test_cold_build_has_every_step_with_stage_and_nothing_cached(recordings):

@@ -1,0 +1,51 @@
+"""Stages of real sample Dockerfiles: names, bases, COPY --from edges, what a target needs."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from multistage.apps import APPS  # noqa: E402
+from multistage.errors import MultistageError  # noqa: E402
+from multistage.stages import parse_stages, reachable, stage_graph  # noqa: E402
+
+
+def test_named_stages_of_the_node_app():
+    stages = parse_stages(APPS["node"].dockerfile_text("stages"))
+    assert [s.label for s in stages] == ["dependencies", "build", "test", "production"]
+    assert stages[0].base == "node:18" and stages[3].base == "node:18-alpine"
+    assert stages[1].copies_from == [0] and stages[2].copies_from == [1] and stages[3].copies_from == [0, 1]
+
+
+def test_production_does_not_need_the_test_stage_which_buildkit_would_skip():
+    stages = parse_stages(APPS["node"].dockerfile_text("stages"))
+    assert reachable(stages) == {0, 1, 3}
+    assert reachable(stages, "test") == {0, 1, 2}
+
+
+def test_from_an_earlier_stage_is_an_edge_and_build_args_resolve_bases():
+    stages = parse_stages(APPS["python"].dockerfile_text("best"), {"PYTHON_IMAGE": "x/py:1"})
+    assert [s.label for s in stages] == ["build", "test", "production"]
+    assert stages[0].base == "x/py:1" and stages[1].base_stage == 0
+    assert reachable(stages) == {0, 1, 2}, "production copies app.py from test, so tests always run"
+
+
+def test_two_independent_builders_feed_the_final_stage():
+    stages = parse_stages(APPS["fullstack"].dockerfile_text("multi"))
+    assert [s.label for s in stages] == ["api", "web", "2"]
+    assert stages[2].copies_from == [0, 1] and reachable(stages, "api") == {0}
+
+
+def test_an_unknown_target_lists_the_stages_that_exist():
+    stages = parse_stages(APPS["node"].dockerfile_text("stages"))
+    with pytest.raises(
+        MultistageError, match="no stage 'prod'; this Dockerfile has: dependencies, build, test, production"
+    ):
+        reachable(stages, "prod")
+
+
+def test_graph_title_says_how_many_stages_the_target_needs():
+    stages = parse_stages(APPS["node"].dockerfile_text("stages"))
+    title = stage_graph(stages).axes[0].get_title()
+    assert title == "Building `production` needs 3 of 4 stages; BuildKit skips 1"
