@@ -107,6 +107,20 @@ def summary_table(client: docker.DockerClient) -> pd.DataFrame:
     ]
 
 
+_HEADERS = {
+    "app": "App",
+    "dockerfile": "Dockerfile",
+    "size_mb": "Size (MB)",
+    "smaller_than_single": "× smaller than one stage",
+    "shell": "Shell",
+    "compiler": "Compiler",
+    "non_root": "Non-root",
+    "cached_after_source_edit": "Steps cached after a source edit",
+    "rebuild_s_after_source_edit": "Rebuild after a source edit (s)",
+    "profile": "Base profile",
+}
+
+
 def write_index(runs: list[NotebookRun], table: pd.DataFrame, out_dir: Path) -> Path:
     """Write ``index.html``: the summary table, then every figure linked to its notebook's page."""
     sections = []
@@ -129,7 +143,7 @@ img{{max-width:520px;margin:6px;border:1px solid #ddd}}.error{{color:#b00}}</sty
 <p>Every number below was measured on this machine by <code>make run</code>: each notebook was
 executed top to bottom, then every sample app variant was built, smoke-tested with
 <code>GET /health</code>, and rebuilt after a source edit. Click a chart for its notebook.</p>
-{table.to_html(index=False, border=0)}
+{table.rename(columns=_HEADERS).to_html(index=False, border=0)}
 {"".join(sections)}
 </body></html>"""
     index = out_dir / "index.html"
