@@ -16,6 +16,7 @@ __all__ = [
     "HttpsCheck",
     "SampleApp",
     "build_text",
+    "copy_app",
     "https_check",
     "measure_variants",
 ]
@@ -70,6 +71,16 @@ class SampleApp:
         return build(self.path, self.dockerfiles[variant], tag=self.tag(variant), client=client, **options)
 
 
+def copy_app(app: str | SampleApp, parent: Path) -> Path:
+    """Copy an app's sources into ``parent`` (without local installs or builds); return the copy."""
+    import shutil
+
+    app = APPS[app] if isinstance(app, str) else app
+    copy = Path(parent) / app.name
+    shutil.copytree(app.path, copy, ignore=shutil.ignore_patterns("node_modules", "dist", "__pycache__"))
+    return copy
+
+
 def build_text(
     app: str | SampleApp, dockerfile_text: str, client: docker.DockerClient | None = None, **options
 ) -> BuildReport:
@@ -77,13 +88,11 @@ def build_text(
 
     Used for experiments and exercises: a changed Dockerfile, same sources.
     """
-    import shutil
     import tempfile
 
     app = APPS[app] if isinstance(app, str) else app
     with tempfile.TemporaryDirectory(prefix=f"multistage-{app.name}-") as tmp:
-        copy = Path(tmp) / app.name
-        shutil.copytree(app.path, copy, ignore=shutil.ignore_patterns("node_modules", "dist", "__pycache__"))
+        copy = copy_app(app, Path(tmp))
         (copy / "Dockerfile.experiment").write_text(dockerfile_text)
         return build(copy, "Dockerfile.experiment", client=client, **options)
 

@@ -64,10 +64,7 @@ def size_comparison(reports: dict[str, BuildReport], subject: str = "", profile:
         ax.set_ylabel("Image size (MB, log scale)")
     else:
         ax.set_ylabel("Image size (MB)")
-    for bar, size in zip(bars, sizes, strict=True):
-        ax.annotate(
-            f"{size:.1f} MB", (bar.get_x() + bar.get_width() / 2, size), ha="center", va="bottom", fontsize=9
-        )
+    _label_bars(ax, bars, [f"{size:.1f} MB" for size in sizes], fontsize=9)
     small, large = labels[int(sizes.argmin())], labels[int(sizes.argmax())]
     ratio = sizes.max() / sizes.min()
     prefix = f"{subject}: " if subject else ""
@@ -92,14 +89,7 @@ def sizes_by_app(reports: dict[str, dict[str, BuildReport]], profile: str | None
         sizes = [reports[app][variant].size / 1e6 for app in apps]
         positions = np.arange(len(apps)) + index * width
         bars = ax.bar(positions, sizes, width, label=variant, color=colors[index % len(colors)])
-        for bar, size in zip(bars, sizes, strict=True):
-            ax.annotate(
-                f"{size:.0f}" if size >= 10 else f"{size:.1f}",
-                (bar.get_x() + width / 2, size),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
+        _label_bars(ax, bars, [f"{size:.0f}" if size >= 10 else f"{size:.1f}" for size in sizes], fontsize=8)
     ax.set_yscale("log")
     ax.set_ylabel("Image size (MB, log scale)")
     ax.set_xticks(np.arange(len(apps)) + width * (len(variants) - 1) / 2, apps)
@@ -122,10 +112,7 @@ def build_seconds(reports: dict[str, BuildReport], subject: str = "") -> Figure:
     seconds = np.array([reports[k].seconds for k in labels])
     fig, ax = plt.subplots(figsize=(7, 3.4))
     bars = ax.bar(labels, seconds, color="#3b75af")
-    for bar, value in zip(bars, seconds, strict=True):
-        ax.annotate(
-            f"{value:.1f} s", (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom", fontsize=9
-        )
+    _label_bars(ax, bars, [f"{value:.1f} s" for value in seconds], fontsize=9)
     ax.set_ylabel("Build time (s)")
     fast, slow = labels[int(seconds.argmin())], labels[int(seconds.argmax())]
     ratio = seconds.max() / max(seconds.min(), 0.01)
@@ -228,14 +215,7 @@ def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edi
         values = [scenario_sets[name].rebuilds[e].seconds for e in edits]
         positions = np.arange(len(edits)) + index * width
         bars = ax.bar(positions, values, width, label=name)
-        for bar, value in zip(bars, values, strict=True):
-            ax.annotate(
-                f"{value:.1f}",
-                (bar.get_x() + bar.get_width() / 2, value),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
+        _label_bars(ax, bars, [f"{value:.1f}" for value in values], fontsize=8)
     ax.set_xticks(np.arange(len(edits)) + width * (len(names) - 1) / 2, edits)
     ax.set_ylabel("Rebuild time (s)")
     ax.legend(fontsize=8)
@@ -251,6 +231,18 @@ def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edi
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(fig, next(iter(scenario_sets.values())).baseline.profile)
     return fig
+
+
+def _label_bars(ax, bars, texts: list[str], fontsize: int = 9) -> None:
+    """Write ``texts`` above ``bars``."""
+    for bar, text in zip(bars, texts, strict=True):
+        ax.annotate(
+            text,
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=fontsize,
+        )
 
 
 def _capital(text: str) -> str:

@@ -28,33 +28,10 @@ class NotEnoughDisk(MultistageError):
     """Provisioning would run out of disk; raised before anything is created."""
 
 
-class BuildFailed(MultistageError):
-    """A Dockerfile step failed.
+class _WithLogTail(MultistageError):
+    """A failure that carries the last lines of a log and shows them under its sentence."""
 
-    Attributes:
-        step: The failing step's instruction text (e.g. ``RUN npm run build``),
-            or ``None`` when the engine failed before any step started.
-        log_tail: The last lines the build printed, the error line included.
-    """
-
-    def __init__(self, message: str, step: str | None = None, log_tail: list[str] | None = None):
-        super().__init__(message)
-        self.step = step
-        self.log_tail = list(log_tail or [])
-
-    def __str__(self) -> str:
-        text = super().__str__()
-        if self.log_tail:
-            text += "\n  last lines of the build log:\n" + "\n".join("    " + line for line in self.log_tail)
-        return text
-
-
-class ContainerFailed(MultistageError):
-    """A container did not do what was expected (exited early, never answered).
-
-    Attributes:
-        log_tail: The container's last log lines.
-    """
+    log_name = "log"
 
     def __init__(self, message: str, log_tail: list[str] | None = None):
         super().__init__(message)
@@ -63,7 +40,33 @@ class ContainerFailed(MultistageError):
     def __str__(self) -> str:
         text = super().__str__()
         if self.log_tail:
-            text += "\n  last lines of the container log:\n" + "\n".join(
+            text += f"\n  last lines of the {self.log_name}:\n" + "\n".join(
                 "    " + line for line in self.log_tail
             )
         return text
+
+
+class BuildFailed(_WithLogTail):
+    """A Dockerfile step failed.
+
+    Attributes:
+        step: The failing step's instruction text (e.g. ``RUN npm run build``),
+            or ``None`` when the engine failed before any step started.
+        log_tail: The last lines the build printed, the error line included.
+    """
+
+    log_name = "build log"
+
+    def __init__(self, message: str, step: str | None = None, log_tail: list[str] | None = None):
+        super().__init__(message, log_tail)
+        self.step = step
+
+
+class ContainerFailed(_WithLogTail):
+    """A container did not do what was expected (exited early, never answered).
+
+    Attributes:
+        log_tail: The container's last log lines.
+    """
+
+    log_name = "container log"

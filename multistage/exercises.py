@@ -44,14 +44,9 @@ def check_node_production_only(
     Returns:
         The :class:`CheckResult` (also printed).
     """
-    from .engine import connect
-
-    client = client or connect()
-    try:
-        report = build_text("node", dockerfile_text, client=client, progress=False)
-        smoke_test(client, report.image_id, APPS["node"].port)
-    except MultistageError as exc:
-        return _say(CheckResult(False, f"the image must build and answer GET /health. {exc}"))
+    client, report = _build_and_serve("node", dockerfile_text, client)
+    if isinstance(report, CheckResult):
+        return report
     modules = node_modules(client, report.image_id, str(APPS["node"].path / "package-lock.json"))
     measured = {
         "size_mb": round(report.size_mb, 1),
@@ -74,6 +69,19 @@ def check_node_production_only(
     )
 
 
+def _build_and_serve(app: str, dockerfile_text: str, client: docker.DockerClient | None):
+    """Build the answer and smoke-test it; return ``(client, report)``, or ``(client, failing CheckResult)``."""
+    from .engine import connect
+
+    client = client or connect()
+    try:
+        report = build_text(app, dockerfile_text, client=client, progress=False)
+        smoke_test(client, report.image_id, APPS[app].port)
+    except MultistageError as exc:
+        return client, _say(CheckResult(False, f"the image must build and answer GET /health. {exc}"))
+    return client, report
+
+
 def _say(result: CheckResult) -> CheckResult:
     print(result)
     return result
@@ -92,14 +100,9 @@ def check_go_small_image(
     Returns:
         The :class:`CheckResult` (also printed).
     """
-    from .engine import connect
-
-    client = client or connect()
-    try:
-        report = build_text("go", dockerfile_text, client=client, progress=False)
-        smoke_test(client, report.image_id, APPS["go"].port)
-    except MultistageError as exc:
-        return _say(CheckResult(False, f"the image must build and answer GET /health. {exc}"))
+    client, report = _build_and_serve("go", dockerfile_text, client)
+    if isinstance(report, CheckResult):
+        return report
     measured = {"size_mb": round(report.size_mb, 2), "limit_mb": limit_mb}
     if report.size_mb >= limit_mb:
         return _say(

@@ -12,7 +12,7 @@ from pathlib import Path
 import docker
 import pandas as pd
 
-from .apps import APPS, SampleApp
+from .apps import APPS, SampleApp, copy_app
 from .build import BuildReport, build
 
 __all__ = [
@@ -115,8 +115,7 @@ def run_scenarios(
     app = APPS[app] if isinstance(app, str) else app
     edits = list(EDITS) if edits is None else edits
     with tempfile.TemporaryDirectory(prefix=f"multistage-{app.name}-") as tmp:
-        copy = Path(tmp) / app.name
-        shutil.copytree(app.path, copy, ignore=shutil.ignore_patterns("node_modules", "dist", "__pycache__"))
+        copy = copy_app(app, Path(tmp))
         if dockerfile_text is not None:
             (copy / dockerfile).write_text(dockerfile_text)
         pristine = Path(tmp) / "pristine"
@@ -157,8 +156,7 @@ def secret_leak(client: docker.DockerClient | None = None, progress: bool = True
     app = APPS["go"]
     token = f"tutorial-token-{uuid.uuid4().hex}"
     with tempfile.TemporaryDirectory(prefix="multistage-secret-") as tmp:
-        copy = Path(tmp) / "go"
-        shutil.copytree(app.path, copy)
+        copy = copy_app(app, Path(tmp))
         (copy / "token.txt").write_text(token + "\n")
         single = build(copy, "secret/Dockerfile.single", client=client, progress=progress)
         multi = build(copy, "secret/Dockerfile.multi", client=client, progress=progress)
