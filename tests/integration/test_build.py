@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from multistage import BuildFailed, build
+from multistage.apps import copy_app
 
 
 def test_rebuild_of_a_two_stage_dockerfile_is_fully_cached(client, app_copy, tagger):
@@ -52,13 +53,18 @@ def test_a_failing_step_raises_build_failed_naming_it(client, fixtures):
     assert _container_ids(client) == before, "forcerm leaves no containers"
 
 
-def test_a_missing_file_names_the_step_and_the_path(client, app_copy):
-    app = app_copy("two-stage")
-    (app / "message.txt").unlink()
+@pytest.mark.parametrize(
+    ("source", "missing", "step"),
+    [("two-stage", "message.txt", "COPY message.txt ."), ("go", "go.sum", "COPY go.mod go.sum ./")],
+)
+def test_a_missing_file_names_the_step_and_the_path(client, app_copy, tmp_path, source, missing, step):
+    # A test fixture and a sample app whose Dockerfile (the document's Go example) copies go.sum.
+    app = app_copy(source) if source == "two-stage" else copy_app(source, tmp_path)
+    (app / missing).unlink()
     with pytest.raises(BuildFailed) as caught:
         build(app, client=client, progress=False)
-    assert caught.value.step == "COPY message.txt ."
-    assert "message.txt" in str(caught.value)
+    assert caught.value.step == step
+    assert missing in str(caught.value)
 
 
 def test_interrupting_a_build_leaves_no_container_and_the_next_build_works(client, tmp_path, tagger):
