@@ -18,6 +18,8 @@ __all__ = [
     "build_text",
     "copy_app",
     "https_check",
+    "TABLE_VARIANTS",
+    "build_targets",
     "measure_variants",
 ]
 
@@ -25,6 +27,9 @@ SAMPLE_APPS = Path(__file__).resolve().parent.parent / "sample_apps"
 
 #: Variant -> Dockerfile, in the order the notebooks compare them.
 VARIANTS = {"single": "Dockerfile.single", "multi": "Dockerfile", "best": "Dockerfile.best"}
+#: The variants the sample table compares: complete apps, each a way to ship the app. The
+#: other Dockerfiles are experiments of one notebook each (a slow stage, a wrong order, ...).
+TABLE_VARIANTS = ("single", "multi", "best", "stages", "distroless")
 
 
 @dataclass(frozen=True)
@@ -54,9 +59,10 @@ class SampleApp:
         """The text of a variant's Dockerfile."""
         return (self.path / self.dockerfiles[variant]).read_text()
 
-    def tag(self, variant: str) -> str:
-        """The tag a variant's image gets, in the project's namespace."""
-        return f"{BUILD_NAMESPACE}/{self.name}:{variant}"
+    def tag(self, variant: str, target: str | None = None, builder: str = "classic") -> str:
+        """The tag a variant's image gets, in the project's namespace (one per target and builder)."""
+        suffix = (f"-{target}" if target else "") + ("" if builder == "classic" else f"-{builder}")
+        return f"{BUILD_NAMESPACE}/{self.name}:{variant}{suffix}"
 
     def build(self, variant: str, client: docker.DockerClient | None = None, **options) -> BuildReport:
         """Build one variant with :func:`multistage.build` and tag it.
@@ -68,7 +74,10 @@ class SampleApp:
             raise KeyError(
                 f"{self.name} has no variant {variant!r}; choose one of {', '.join(self.dockerfiles)}."
             )
-        return build(self.path, self.dockerfiles[variant], tag=self.tag(variant), client=client, **options)
+        tag = options.pop("tag", None) or self.tag(
+            variant, options.get("target"), options.get("builder", "classic")
+        )
+        return build(self.path, self.dockerfiles[variant], tag=tag, client=client, **options)
 
 
 def copy_app(app: str | SampleApp, parent: Path) -> Path:
@@ -82,11 +91,22 @@ def copy_app(app: str | SampleApp, parent: Path) -> Path:
 
 
 def build_text(
-    app: str | SampleApp, dockerfile_text: str, client: docker.DockerClient | None = None, **options
+    app: str | SampleApp,
+    dockerfile_text: str,
+    client: docker.DockerClient | None = None,
+    files: dict[str, str] | None = None,
+    **options,
 ) -> BuildReport:
     """Build ``dockerfile_text`` against a temporary copy of an app (the app itself is untouched).
 
     Used for experiments and exercises: a changed Dockerfile, same sources.
+
+    Args:
+        app: A :class:`SampleApp` or its name.
+        dockerfile_text: The Dockerfile to build.
+        client: Docker client.
+        files: Extra files for the copy, path (relative to the app) to content.
+        **options: Passed to :func:`multistage.build.build` (``builder``, ``target``, ...).
     """
     import tempfile
 
@@ -94,14 +114,61 @@ def build_text(
     with tempfile.TemporaryDirectory(prefix=f"multistage-{app.name}-") as tmp:
         copy = copy_app(app, Path(tmp))
         (copy / "Dockerfile.experiment").write_text(dockerfile_text)
+        for name, content in (files or {}).items():
+            (copy / name).write_text(content)
         return build(copy, "Dockerfile.experiment", client=client, **options)
+
+
+def build_targets(
+    app: str | SampleApp, variant: str, targets: list[str] | None = None, **options
+) -> dict[str, BuildReport]:
+    """Build one Dockerfile once per ``--target``; default: every named stage, in order.
+
+    Args:
+        app: A :class:`SampleApp` or its name.
+        variant: Which of the app's Dockerfiles.
+        targets: Stage names (default: all the Dockerfile's stages that have a name).
+        **options: Passed to :meth:`SampleApp.build` (``builder``, ``client``, ...).
+
+    Returns:
+        Target name -> :class:`BuildReport`, in Dockerfile order.
+    """
+    from .stages import parse_stages
+
+    app = APPS[app] if isinstance(app, str) else app
+    if targets is None:
+        targets = [s.name for s in parse_stages(app.dockerfile_text(variant)) if s.name]
+    return {target: app.build(variant, target=target, **options) for target in targets}
 
 
 APPS: dict[str, SampleApp] = {
     "node": SampleApp(
-        "node", 3000, "src/app.ts", "package.json", {**VARIANTS, "stages": "Dockerfile.stages"}
+        "node",
+        3000,
+        "src/app.ts",
+        "package.json",
+        {
+            **VARIANTS,
+            "stages": "Dockerfile.stages",
+            "gated": "Dockerfile.gated",
+            "slow-stage": "Dockerfile.slow-stage",
+            "source-first": "Dockerfile.source-first",
+        },
     ),
-    "go": SampleApp("go", 8080, "main.go", "go.mod", {**VARIANTS, "distroless": "Dockerfile.distroless"}),
+    "go": SampleApp(
+        "go",
+        8080,
+        "main.go",
+        "go.mod",
+        {
+            **VARIANTS,
+            "distroless": "Dockerfile.distroless",
+            "runtime": "Dockerfile.runtime",
+            "index": "stage-names/Dockerfile.index",
+            "index-inserted": "stage-names/Dockerfile.index-inserted",
+            "named-inserted": "stage-names/Dockerfile.named-inserted",
+        },
+    ),
     "python": SampleApp("python", 8000, "app.py", "requirements.txt"),
     "fullstack": SampleApp("fullstack", 8080, "api/main.go", "web/package.json", {"multi": "Dockerfile"}),
 }
@@ -118,6 +185,8 @@ def measure_variants(
         cold: Also build each variant without the build cache first, to time a cold build.
         say: Where one progress line per variant goes.
 
+    Only the variants in :data:`TABLE_VARIANTS` are measured.
+
     Returns:
         One row per app and variant: size, shell, compilers, user, profile, build seconds
         (cold and warm) and the ``/health`` answer's status.
@@ -129,6 +198,8 @@ def measure_variants(
     for name in apps or list(APPS):
         app = APPS[name]
         for variant, dockerfile in app.dockerfiles.items():
+            if variant not in TABLE_VARIANTS:
+                continue
             cold_seconds = None
             if cold:
                 cold_seconds = app.build(variant, client=client, nocache=True, progress=False).seconds

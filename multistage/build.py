@@ -1,4 +1,4 @@
-"""Build an image with the classic builder through the Docker SDK and report every step."""
+"""Build an image with the classic builder or BuildKit through the Docker SDK's connection, and report every step."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from pathlib import Path
 import docker
 import pandas as pd
 
+from . import buildkit
 from . import labels as lbl
 from .errors import BuildFailed, MultistageError
-from .stages import dockerfile_bases
+from .stages import dockerfile_bases, numbered_instructions, parse_stages, reachable
 
 __all__ = [
+    "BUILDERS",
     "BuildReport",
     "ParsedStream",
     "Step",
@@ -25,6 +27,10 @@ __all__ = [
     "read_recording",
 ]
 
+#: The builders :func:`build` can drive.
+BUILDERS = ("classic", "buildkit")
+
+_ERROR_LINE = re.compile(r"\bline (\d+)\b")
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _FROM = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
 
@@ -37,8 +43,9 @@ class Step:
     """One Dockerfile instruction as the builder ran it.
 
     ``stage`` counts ``FROM`` lines from 0; the global ``ARG`` lines before the first ``FROM``
-    have stage -1. ``cached`` is True when the builder reused a cached layer; ``FROM`` and
-    global ``ARG`` steps build nothing and count as cached unless a base image was pulled.
+    have stage -1. ``cached`` is True when the builder reused a cached layer; under the classic
+    builder ``FROM`` and global ``ARG`` steps build nothing and count as cached unless a base
+    image was pulled. ``start`` is when the step started, in seconds from the first step's start.
     """
 
     number: int
@@ -47,6 +54,7 @@ class Step:
     instruction: str
     cached: bool
     seconds: float
+    start: float = 0.0
 
     @property
     def keyword(self) -> str:
@@ -69,6 +77,8 @@ class BuildReport:
     seconds: float
     steps: list[Step] = field(default_factory=list)
     build_args: dict[str, str] = field(default_factory=dict)
+    #: The Dockerfile as built (its context may be a temporary copy that no longer exists).
+    dockerfile_text: str = ""
 
     @property
     def size_mb(self) -> float:
@@ -92,23 +102,44 @@ class BuildReport:
                 return step
         raise KeyError(f"no step starts with {instruction!r}; steps: {[s.instruction for s in self.steps]}")
 
+    @property
+    def stages_run(self) -> set[int]:
+        """Indexes of the stages at least one step of which the builder ran (or took from cache)."""
+        return {s.stage for s in self.steps if s.stage >= 0}
+
+    def steps_in(self, stage: str | int) -> list[Step]:
+        """The steps of one stage, by name or index; empty when the builder skipped it."""
+        return [s for s in self.steps if stage in (s.stage, s.stage_name, str(s.stage))]
+
+    def stage_span(self, stage: str | int) -> tuple[float, float]:
+        """``(first start, last end)`` of a stage's steps, in seconds from the first step's start.
+
+        Raises:
+            KeyError: The builder ran no step of ``stage``.
+        """
+        steps = self.steps_in(stage)
+        if not steps:
+            raise KeyError(f"no step of stage {stage!r} ran; stages run: {sorted(self.stages_run)}")
+        return min(s.start for s in steps), max(s.start + s.seconds for s in steps)
+
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per step: number, stage, stage_name, instruction, cached, seconds."""
+        """One row per step: number, stage, stage_name, instruction, cached, start, seconds."""
         return pd.DataFrame(
             [asdict(s) for s in self.steps],
-            columns=["number", "stage", "stage_name", "instruction", "cached", "seconds"],
+            columns=["number", "stage", "stage_name", "instruction", "cached", "start", "seconds"],
         )
 
 
 @dataclass
 class ParsedStream:
-    """The result of reading a classic-builder message stream."""
+    """The result of reading a build's message stream (either builder)."""
 
     steps: list[Step]
     image_id: str | None
     error: str | None
     log: list[str]
     total_steps: int | None
+    failed: Step | None = None
 
 
 def parse_stream(messages: Iterable[tuple[float, dict]], on_step=None) -> ParsedStream:
@@ -178,7 +209,9 @@ def parse_stream(messages: Iterable[tuple[float, dict]], on_step=None) -> Parsed
     ends = starts[1:] + [last_t]
     for step, start, end in zip(steps, starts, ends, strict=True):
         step.seconds = round(max(end - start, 0.0), 4)
-    return ParsedStream(steps, None if error else image_id, error, log, total)
+        step.start = round(start - starts[0], 4)
+    failed = steps[-1] if error and steps else None
+    return ParsedStream(steps, None if error else image_id, error, log, total, failed)
 
 
 def read_recording(path: str | Path) -> list[tuple[float, dict]]:
@@ -193,6 +226,7 @@ def build(
     *,
     tag: str | None = None,
     target: str | None = None,
+    builder: str = "classic",
     profile=None,
     build_args: dict[str, str] | None = None,
     labels: dict[str, str] | None = None,
@@ -201,7 +235,11 @@ def build(
     progress: bool = True,
     record: str | Path | None = None,
 ) -> BuildReport:
-    """Build ``dockerfile`` in ``context`` with the classic builder and report every step.
+    """Build ``dockerfile`` in ``context`` and report every step, with either builder.
+
+    ``builder="classic"`` drives the legacy builder through the SDK; ``builder="buildkit"``
+    sends the same build to the same engine with ``version=2`` (see :mod:`multistage.buildkit`).
+    Both return the same :class:`BuildReport`, with steps numbered like ``Step N/M``.
 
     Base images named by global ``ARG`` defaults are swapped for the active base-image
     profile's stand-ins (e.g. ``node:18`` becomes the local Node builder image under the
@@ -213,6 +251,7 @@ def build(
         dockerfile: The Dockerfile's path, relative to ``context``.
         tag: Optional ``name:tag`` for the result.
         target: Build only up to this stage.
+        builder: ``"classic"`` or ``"buildkit"``.
         profile: A :class:`multistage.bases.Profile`; ``None`` uses the active profile.
         build_args: Extra build args; they win over the profile's.
         labels: Extra labels for the image.
@@ -225,7 +264,9 @@ def build(
         The :class:`BuildReport`.
 
     Raises:
-        BuildFailed: A step failed; the error names the step and carries the log tail.
+        BuildFailed: A step failed or the Dockerfile does not parse; the error names the step
+            and its Dockerfile line and carries the log tail.
+        MultistageError: No such Dockerfile, builder or target stage (the message lists the stages).
         BaseImageUnavailable: A base image of the profile is missing.
     """
     from . import bases
@@ -239,9 +280,13 @@ def build(
         raise MultistageError(
             f"There is no {dockerfile} in {context}; pass the Dockerfile's path relative to the context."
         )
+    if builder not in BUILDERS:
+        raise MultistageError(f"There is no builder {builder!r}; use one of: {', '.join(BUILDERS)}.")
     text = dockerfile_path.read_text()
     args = profile.build_args_for(text)
     args.update(build_args or {})
+    if target is not None:
+        reachable(parse_stages(text, args), target)
     profile.check_bases(client, dockerfile_bases(text, args), dockerfile=str(dockerfile_path))
     all_labels = lbl.project_labels(**{lbl.PROFILE: profile.name}, **(labels or {}))
 
@@ -256,19 +301,40 @@ def build(
 
     started = time.monotonic()
     recording = open(record, "w") if record else None
-    stream = client.api.build(
-        path=str(context),
-        dockerfile=dockerfile,
-        tag=tag,
-        target=target,
-        buildargs=args,
-        labels=all_labels,
-        rm=True,
-        forcerm=True,
-        nocache=nocache,
-        decode=True,
-        pull=False,
-    )
+    if builder == "buildkit":
+        stream = buildkit.start_build(
+            client,
+            context,
+            dockerfile,
+            tag=tag,
+            target=target,
+            build_args=args,
+            labels=all_labels,
+            nocache=nocache,
+        )
+
+        def parse(messages, on_step):
+            return buildkit.parse_trace(messages, text, on_step=on_step)
+    else:
+        # A generator, so that a refusal (HTTP 400 for a Dockerfile that does not parse) is
+        # raised where BuildKit's is: while reading the stream.
+        stream = (
+            message
+            for message in client.api.build(
+                path=str(context),
+                dockerfile=dockerfile,
+                tag=tag,
+                target=target,
+                buildargs=args,
+                labels=all_labels,
+                rm=True,
+                forcerm=True,
+                nocache=nocache,
+                decode=True,
+                pull=False,
+            )
+        )
+        parse = parse_stream
 
     def timed() -> Iterable[tuple[float, dict]]:
         for message in stream:
@@ -278,7 +344,9 @@ def build(
             yield t, message
 
     try:
-        parsed = parse_stream(timed(), on_step=on_step)
+        parsed = parse(timed(), on_step=on_step)
+    except docker.errors.APIError as exc:
+        parsed = ParsedStream([], None, str(exc.explanation or exc), [], None)
     finally:
         stream.close()  # on Ctrl-C this disconnects, and the engine cancels the build
         if recording:
@@ -289,21 +357,13 @@ def build(
     seconds = time.monotonic() - started
     steps = _drop_label_steps(parsed.steps, all_labels)
     if parsed.error or not parsed.image_id:
-        failing = steps[-1] if steps else None
-        where = (
-            f"Step {failing.number}/{parsed.total_steps} `{failing.instruction}`" if failing else "The build"
-        )
-        raise BuildFailed(
-            f"{where} failed: {(parsed.error or 'no image was produced').strip()}",
-            step=failing.instruction if failing else None,
-            log_tail=parsed.log[-LOG_TAIL:],
-        )
+        raise _failure(parsed, text, builder)
     image = client.images.get(parsed.image_id)
     return BuildReport(
         image_id=image.id,
         tags=list(image.tags),
         size=image.attrs["Size"],
-        builder="classic",
+        builder=builder,
         profile=profile.name,
         dockerfile=str(dockerfile),
         context=str(context),
@@ -311,6 +371,27 @@ def build(
         seconds=round(seconds, 3),
         steps=steps,
         build_args=args,
+        dockerfile_text=text,
+    )
+
+
+def _failure(parsed: ParsedStream, text: str, builder: str) -> BuildFailed:
+    """One error for both builders: the failing step and its Dockerfile line, or the line a parse error names."""
+    error = (parsed.error or "no image was produced").strip()
+    failing = parsed.failed
+    numbered = numbered_instructions(text)
+    if failing:
+        line = next(i.line for i in numbered if i.number == failing.number)
+        where = f"Step {failing.number}/{len(numbered)} `{failing.instruction}` (line {line})"
+    else:
+        found = _ERROR_LINE.search(error)
+        line = int(found[1]) if found else None
+        where = "The Dockerfile" if line else "The build"
+    return BuildFailed(
+        f"{where} failed under the {builder} builder: {error}",
+        step=failing.instruction if failing else None,
+        line=line,
+        log_tail=parsed.log[-LOG_TAIL:],
     )
 
 

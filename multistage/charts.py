@@ -16,6 +16,7 @@ __all__ = [
     "rebuild_times",
     "size_comparison",
     "sizes_by_app",
+    "timeline",
 ]
 
 if TYPE_CHECKING:
@@ -169,17 +170,18 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
 
     The title counts the steps that reran after ``title_edit``.
     """
-    frame = scenarios.to_dataframe()
     edits = list(scenarios.rebuilds)
     steps = scenarios.baseline.steps
-    codes = np.zeros((len(steps), len(edits)))
+    codes = np.full((len(steps), len(edits)), 2.0)
     seconds = np.zeros_like(codes)
+    # Rows are matched by step number: BuildKit reports only the steps it ran.
     for column, edit in enumerate(edits):
-        rows = frame[frame["edit"] == edit].reset_index(drop=True)
-        for row, step in rows.iterrows():
-            no_work = step["instruction"].split()[0].upper() in ("FROM", "ARG")
-            codes[row, column] = 2 if no_work else (0 if step["cached"] else 1)
-            seconds[row, column] = step["seconds"]
+        by_number = {s.number: s for s in scenarios.rebuilds[edit].steps}
+        for row, base_step in enumerate(steps):
+            step = by_number.get(base_step.number)
+            if step is not None and step.keyword not in ("FROM", "ARG"):
+                codes[row, column] = 0 if step.cached else 1
+                seconds[row, column] = step.seconds
     fig, ax = plt.subplots(figsize=(2.0 + 1.6 * len(edits), 0.9 + 0.32 * len(steps)))
     ax.imshow(codes, cmap=ListedColormap([CACHED, REBUILT, NO_WORK]), vmin=0, vmax=2, aspect="auto")
     for (row, column), value in np.ndenumerate(seconds):
@@ -196,8 +198,8 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
         work = codes[:, column] != 2
         rerun = int((codes[:, column] == 1).sum())
         ax.set_title(
-            f"{scenarios.app}/{scenarios.dockerfile}: after a {title_edit}, {rerun} of {int(work.sum())} steps rerun "
-            f"({scenarios.rebuilds[title_edit].seconds:.1f} s)",
+            f"{scenarios.app}/{scenarios.dockerfile} ({scenarios.baseline.builder}): after a {title_edit}, "
+            f"{rerun} of {int(work.sum())} steps rerun ({scenarios.rebuilds[title_edit].seconds:.1f} s)",
             fontsize=10,
         )
     fig.tight_layout(rect=(0, 0.05, 1, 1))
@@ -230,6 +232,55 @@ def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edi
     ax.margins(y=0.15)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(fig, next(iter(scenario_sets.values())).baseline.profile)
+    return fig
+
+
+def timeline(reports: dict[str, BuildReport], subject: str = "") -> Figure:
+    """Gantt chart of each build's steps (one panel per build): when each step ran, coloured by stage.
+
+    The title compares the builds' wall times; each panel's steps are drawn from their
+    measured start, so steps of independent stages that overlap ran at the same time.
+    """
+    labels = list(reports)
+    heights = [max(len(reports[k].steps), 1) for k in labels]
+    fig, axes = plt.subplots(
+        len(labels),
+        1,
+        figsize=(9, 1.2 + 0.3 * sum(heights)),
+        sharex=True,
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
+    colors = plt.get_cmap("tab10")
+    for ax, label in zip(axes[:, 0], labels, strict=True):
+        report = reports[label]
+        steps = report.steps
+        for row, step in enumerate(steps):
+            width = max(step.seconds, 0.05)
+            ax.barh(
+                row,
+                width,
+                left=step.start,
+                color=colors(max(step.stage, 0) % 10),
+                alpha=0.35 if step.cached else 1.0,
+            )
+        ax.set_yticks(
+            range(len(steps)),
+            [f"[{s.stage_name or s.stage}] {_short(s.instruction, 38)}" for s in steps],
+            fontsize=7,
+        )
+        ax.invert_yaxis()
+        ax.set_title(f"{label}: {report.seconds:.1f} s wall time", fontsize=9, loc="left")
+    axes[-1, 0].set_xlabel("Seconds since the first step started")
+    times = {k: reports[k].seconds for k in labels}
+    fast, slow = min(times, key=times.get), max(times, key=times.get)
+    if len(labels) > 1:
+        finding = f"{fast} finished {_ratio_text(times[slow] / max(times[fast], 0.01))} faster than {slow}"
+    else:
+        finding = f"{fast} took {times[fast]:.1f} s"
+    fig.suptitle(f"{subject + ': ' if subject else ''}{finding}", fontsize=10)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    _caption(fig, next(iter(reports.values())).profile, "one colour per stage; pale: from cache")
     return fig
 
 

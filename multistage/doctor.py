@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from . import labels as lbl
 from .bases import DOCUMENT_IMAGES, PROVISION_NEEDS_BYTES, active_profile, base_status, extra_ca_certificates
+from .buildkit import buildkit_available
 from .engine import connect, engine_facts
 from .errors import MultistageError
 
@@ -71,17 +72,12 @@ def run_checks() -> list[Check]:
                 checks.append(Check(True, f"  {ref}", f"present, {size / 1e6:.0f} MB"))
             except Exception:
                 checks.append(Check(False, f"  {ref}", "missing; it will be pulled on first use"))
-    api = tuple(int(x) for x in facts.api_version.split(".")[:2] if x.isdigit())
+    available, detail = buildkit_available(client)
     checks.append(
         Check(
-            api >= (1, 39),
+            available,
             "BuildKit",
-            f"engine API {facts.api_version} "
-            + (
-                "is new enough for BuildKit builds (version=2)"
-                if api >= (1, 39)
-                else "predates BuildKit builds"
-            ),
+            detail if available else f"{detail}; the notebooks show the classic builder only",
         )
     )
     certs = extra_ca_certificates()

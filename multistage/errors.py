@@ -52,14 +52,23 @@ class BuildFailed(_WithLogTail):
     Attributes:
         step: The failing step's instruction text (e.g. ``RUN npm run build``),
             or ``None`` when the engine failed before any step started.
+        line: The Dockerfile line of the failing step, or the line a parse error names
+            (``None`` when the engine names none).
         log_tail: The last lines the build printed, the error line included.
     """
 
     log_name = "build log"
 
-    def __init__(self, message: str, step: str | None = None, log_tail: list[str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        step: str | None = None,
+        log_tail: list[str] | None = None,
+        line: int | None = None,
+    ):
         super().__init__(message, log_tail)
         self.step = step
+        self.line = line
 
 
 class ContainerFailed(_WithLogTail):

@@ -16,7 +16,10 @@ __all__ = [
     "check_go_small_image",
     "check_node_production_only",
     "check_python_non_root",
+    "check_hadolint_clean",
     "check_secret_layer",
+    "check_tests_gate_the_image",
+    "check_third_stage",
 ]
 
 
@@ -69,17 +72,149 @@ def check_node_production_only(
     )
 
 
-def _build_and_serve(app: str, dockerfile_text: str, client: docker.DockerClient | None):
+def _build_and_serve(app: str, dockerfile_text: str, client: docker.DockerClient | None, **options):
     """Build the answer and smoke-test it; return ``(client, report)``, or ``(client, failing CheckResult)``."""
     from .engine import connect
 
     client = client or connect()
     try:
-        report = build_text(app, dockerfile_text, client=client, progress=False)
+        report = build_text(app, dockerfile_text, client=client, progress=False, **options)
         smoke_test(client, report.image_id, APPS[app].port)
     except MultistageError as exc:
         return client, _say(CheckResult(False, f"the image must build and answer GET /health. {exc}"))
     return client, report
+
+
+def check_tests_gate_the_image(
+    dockerfile_text: str, client: docker.DockerClient | None = None, builder: str = "buildkit"
+) -> CheckResult:
+    """Exercise (notebook 04): a failing Go test must stop the build, under BuildKit too.
+
+    Builds the answer twice against copies of ``sample_apps/go``: as is (it must build and
+    serve /health, with a stage named ``test`` among the stages that ran), and with one
+    deliberately failing test added (the build must fail on that test).
+
+    Args:
+        dockerfile_text: The learner's Dockerfile for ``sample_apps/go``.
+        client: Docker client.
+        builder: The builder to check with; BuildKit is the one that skips unneeded stages.
+
+    Returns:
+        The :class:`CheckResult` (also printed).
+    """
+    from .scenarios import FAILING_TESTS
+    from .stages import parse_stages
+
+    client, report = _build_and_serve("go", dockerfile_text, client, builder=builder)
+    if isinstance(report, CheckResult):
+        return report
+    names = {s.index: s.name for s in parse_stages(dockerfile_text)}
+    ran = sorted(names[i] or str(i) for i in report.stages_run)
+    measured = {"stages_run": ran}
+    if "test" not in ran:
+        return _say(
+            CheckResult(
+                False,
+                f"the {builder} build ran the stages {ran}, none named `test`. Hint: add "
+                "`FROM builder AS test` with `RUN go test ./...`, and make the final stage copy from it.",
+                measured,
+            )
+        )
+    path, content = FAILING_TESTS["go"]
+    try:
+        build_text(
+            "go", dockerfile_text, client=client, files={path: content}, builder=builder, progress=False
+        )
+    except MultistageError as exc:
+        measured["failed_step"] = getattr(exc, "step", None)
+        if "TestFailsOnPurpose" in str(exc):
+            return _say(
+                CheckResult(
+                    True, "a failing test stops the build, and the tested image serves /health.", measured
+                )
+            )
+        return _say(CheckResult(False, f"the build failed, but not on the failing test: {exc}", measured))
+    return _say(
+        CheckResult(
+            False,
+            f"with a failing test added, {builder} still built an image: the final stage does not "
+            "depend on `test`, so the tests were skipped. Hint: COPY the binary `--from=test`.",
+            measured,
+        )
+    )
+
+
+def check_third_stage(
+    dockerfile_text: str, client: docker.DockerClient | None = None, builder: str = "buildkit"
+) -> CheckResult:
+    """Exercise (notebook 05): the two-builder app's image must also hold a file from a third stage.
+
+    Args:
+        dockerfile_text: The learner's Dockerfile for ``sample_apps/fullstack``.
+        client: Docker client.
+        builder: The builder to check with.
+
+    Returns:
+        The :class:`CheckResult` (also printed).
+    """
+    from .inspect import files_by_stage
+
+    client, report = _build_and_serve("fullstack", dockerfile_text, client, builder=builder)
+    if isinstance(report, CheckResult):
+        return report
+    try:
+        files = files_by_stage(client, report)
+    except MultistageError as exc:
+        return _say(CheckResult(False, str(exc)))
+    sources = sorted(set(files["stage"]))
+    measured = {"stages": sources}
+    others = [s for s in sources if s not in ("api", "web")]
+    if len(others) == 1 and len(sources) == 3:
+        path = files[files["stage"] == others[0]]["path"].iloc[0]
+        return _say(
+            CheckResult(True, f"{path} came from stage `{others[0]}`; /health answers 200.", measured)
+        )
+    return _say(
+        CheckResult(
+            False,
+            f"the final image's files came from {sources}. Hint: add a third named stage that "
+            "writes a file, and COPY it `--from=` that stage in the final stage.",
+            measured,
+        )
+    )
+
+
+def check_hadolint_clean(
+    dockerfile_text: str, app: str = "python", client: docker.DockerClient | None = None
+) -> CheckResult:
+    """Exercise (notebook 06): hadolint finds no warning or error, and the image still serves /health.
+
+    Args:
+        dockerfile_text: The learner's Dockerfile for ``sample_apps/<app>``.
+        app: The sample app it builds.
+        client: Docker client.
+
+    Returns:
+        The :class:`CheckResult` (also printed).
+    """
+    from .lint import hadolint
+
+    findings = hadolint({"answer": dockerfile_text})
+    serious = findings[findings["level"].isin(["error", "warning"])]
+    measured = {"findings": list(serious["code"])}
+    if len(serious):
+        first = serious.iloc[0]
+        return _say(
+            CheckResult(
+                False,
+                f"hadolint still reports {', '.join(serious['code'])}; line {first['line']}: {first['message']}",
+                measured,
+            )
+        )
+    client, report = _build_and_serve(app, dockerfile_text, client)
+    if isinstance(report, CheckResult):
+        return report
+    return _say(CheckResult(True, "no hadolint warning or error, and /health answers 200.", measured))
 
 
 def _say(result: CheckResult) -> CheckResult:

@@ -22,6 +22,7 @@ __all__ = [
     "NodeModules",
     "facts",
     "facts_table",
+    "files_by_stage",
     "file_tree",
     "find_in_layers",
     "instruction_from_history",
@@ -431,6 +432,72 @@ def find_in_layers(
                             data = layer.extractfile(member).read(max_bytes)
                             hits.append(LayerHit(index, "/" + member.name.lstrip("./"), data))
     return hits
+
+
+def files_by_stage(client: docker.DockerClient, report) -> pd.DataFrame:
+    """The files the final stage added to its base, each with the instruction and the stage it came from.
+
+    The final stage's ``RUN``/``COPY``/``ADD`` instructions made the image's top layers, in
+    order; a ``COPY --from=<stage>`` layer's files came from that stage.
+
+    Args:
+        client: Docker client.
+        report: The :class:`~multistage.build.BuildReport` of the image.
+
+    Returns:
+        One row per regular file: ``path``, ``bytes``, ``stage``, ``instruction``.
+
+    Raises:
+        MultistageError: The layers cannot be matched to the instructions (the final stage
+            starts from another stage, or the counts differ).
+    """
+    from .errors import MultistageError
+    from .stages import numbered_instructions, parse_stages
+
+    text = report.dockerfile_text
+    stages = parse_stages(text, report.build_args)
+    final = next(s for s in stages if s.label == report.target) if report.target else stages[-1]
+    owned, index = [], -1
+    for item in numbered_instructions(text):
+        index += item.keyword == "FROM"
+        if index == final.index and item.keyword in ("RUN", "COPY", "ADD"):
+            source = re.search(r"--from=(\S+)", item.value)
+            owned.append((item.text, source[1] if source else final.label))
+    if final.base_stage is not None:
+        raise MultistageError(
+            f"Stage {final.label} starts from another stage; pass a report whose final stage starts from an image."
+        )
+    base_layers = (
+        0 if final.base == "scratch" else len(client.images.get(final.base).attrs["RootFS"]["Layers"])
+    )
+    rows = []
+    with tempfile.NamedTemporaryFile(suffix=".tar") as handle:
+        for chunk in client.api.get_image(report.image_id):
+            handle.write(chunk)
+        handle.flush()
+        with tarfile.open(handle.name) as archive:
+            names = json.load(archive.extractfile("manifest.json"))[0]["Layers"]
+            if len(names) - base_layers != len(owned):
+                raise MultistageError(
+                    f"The image has {len(names) - base_layers} layers above its base but the final stage has "
+                    f"{len(owned)} RUN/COPY/ADD instructions; files cannot be attributed."
+                )
+            for name, (instruction, stage) in zip(names[base_layers:], owned, strict=True):
+                member = archive.getmember(name)
+                if member.issym():  # OCI-style archives link duplicate layers
+                    member = archive.getmember(posixpath.join(posixpath.dirname(name), member.linkname))
+                with tarfile.open(fileobj=archive.extractfile(member), mode="r:*") as layer:
+                    rows += [
+                        {
+                            "path": "/" + m.name.lstrip("./"),
+                            "bytes": m.size,
+                            "stage": stage,
+                            "instruction": instruction,
+                        }
+                        for m in layer
+                        if m.isreg()
+                    ]
+    return pd.DataFrame(rows, columns=["path", "bytes", "stage", "instruction"])
 
 
 def facts_table(client: docker.DockerClient, images: dict[str, str]) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +13,9 @@ from pathlib import Path
 import docker
 import pandas as pd
 
-from .apps import APPS, SampleApp, copy_app
-from .build import BuildReport, build
+from .apps import APPS, SampleApp, build_text, copy_app
+from .build import BUILDERS, BuildReport, build
+from .errors import BuildFailed
 
 __all__ = [
     "BuilderPattern",
@@ -21,9 +23,17 @@ __all__ = [
     "ScenarioSet",
     "SecretLeak",
     "apply_edit",
+    "FAILING_TESTS",
+    "RUNTIMES",
     "builder_pattern",
+    "dockerignore_effect",
+    "orderings",
     "run_scenarios",
+    "runtimes",
+    "stage_references",
     "secret_leak",
+    "skipped_tests",
+    "slow_unused_stage",
 ]
 
 #: Edit name -> what it touches. Every edit carries a fresh nonce, so it is new to the engine
@@ -95,6 +105,8 @@ def run_scenarios(
     dockerfile_text: str | None = None,
     client: docker.DockerClient | None = None,
     progress: bool = True,
+    builder: str = "classic",
+    without: tuple[str, ...] = (),
 ) -> ScenarioSet:
     """Copy ``app`` to a temporary directory, build it, then rebuild it after each edit.
 
@@ -108,6 +120,8 @@ def run_scenarios(
         dockerfile_text: Build this text instead of the app's Dockerfile (e.g. a reordered copy).
         client: Docker client.
         progress: Show progress bars.
+        builder: ``"classic"`` or ``"buildkit"``.
+        without: Files to delete from the copy first (e.g. ``(".dockerignore",)``).
 
     Returns:
         The :class:`ScenarioSet`.
@@ -118,16 +132,254 @@ def run_scenarios(
         copy = copy_app(app, Path(tmp))
         if dockerfile_text is not None:
             (copy / dockerfile).write_text(dockerfile_text)
+        for name in without:
+            (copy / name).unlink()
         pristine = Path(tmp) / "pristine"
         shutil.copytree(copy, pristine)
-        baseline = build(copy, dockerfile, client=client, progress=progress)
+        baseline = build(copy, dockerfile, client=client, progress=progress, builder=builder)
         result = ScenarioSet(app.name, dockerfile, baseline)
         for edit in edits:
             apply_edit(app, copy, edit, uuid.uuid4().hex[:12])
-            result.rebuilds[edit] = build(copy, dockerfile, client=client, progress=progress)
+            result.rebuilds[edit] = build(copy, dockerfile, client=client, progress=progress, builder=builder)
             shutil.rmtree(copy)
             shutil.copytree(pristine, copy)
         return result
+
+
+#: App -> (path, content) of a test that always fails: added to a copy of the app to see
+#: which builds really run the tests.
+FAILING_TESTS = {
+    "node": (
+        "test/deliberately-failing.test.ts",
+        'test("fails on purpose", () => {\n  expect(1 + 1).toBe(3);\n});\n',
+    ),
+    "go": (
+        "zz_deliberately_failing_test.go",
+        'package main\n\nimport "testing"\n\nfunc TestFailsOnPurpose(t *testing.T) {\n\tt.Fatal("fails on purpose")\n}\n',
+    ),
+}
+
+
+def skipped_tests(
+    variants: tuple[str, ...] = ("stages", "gated"),
+    builders: tuple[str, ...] = BUILDERS,
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Build the Node app's ``--target production`` with a deliberately failing test, per Dockerfile and builder.
+
+    A build that ships an image although a test fails has skipped its tests.
+
+    Returns:
+        One row per (dockerfile, builder): ``image_built``, ``failed_step`` and ``seconds``,
+        indexed by ``(dockerfile, builder)``.
+    """
+    app = APPS["node"]
+    path, content = FAILING_TESTS["node"]
+    rows = []
+    for variant in variants:
+        for builder in builders:
+            row = {"dockerfile": app.dockerfiles[variant], "builder": builder}
+            started = time.monotonic()
+            try:
+                build_text(
+                    app,
+                    app.dockerfile_text(variant),
+                    files={path: content},
+                    target="production",
+                    builder=builder,
+                    client=client,
+                    progress=progress,
+                )
+                row.update(image_built=True, failed_step=None)
+            except BuildFailed as exc:
+                row.update(image_built=False, failed_step=exc.step)
+            row["seconds"] = round(time.monotonic() - started, 1)
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["dockerfile", "builder"])
+
+
+def slow_unused_stage(
+    seconds: int = 10,
+    builders: tuple[str, ...] = BUILDERS,
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
+) -> dict[str, BuildReport]:
+    """Build the Node app's ``Dockerfile.slow-stage`` for ``--target production``, per builder.
+
+    Production does not need the ``docs`` stage, whose step sleeps ``seconds``. Each builder
+    first builds once to warm its own cache (the two builders keep separate caches); the
+    measured build then gets a fresh ``DOCS_NONCE``, so only the docs step is new.
+
+    Returns:
+        Builder -> the measured :class:`BuildReport`.
+    """
+    app = APPS["node"]
+    reports = {}
+    for builder in builders:
+        options = {"target": "production", "builder": builder, "client": client, "progress": progress}
+        app.build("slow-stage", build_args={"DOCS_SECONDS": str(seconds), "DOCS_NONCE": "warm-up"}, **options)
+        nonce = {"DOCS_SECONDS": str(seconds), "DOCS_NONCE": uuid.uuid4().hex[:12]}
+        reports[builder] = app.build("slow-stage", build_args=nonce, **options)
+    return reports
+
+
+#: Final-image roles of the document's first best practice, and the image playing each role.
+RUNTIMES = {
+    "full": "golang:1.21",
+    "slim": "debian:bookworm-slim",
+    "minimal (alpine)": "alpine:latest",
+    "distroless": "gcr.io/distroless/static-debian12",
+    "scratch": "scratch",
+}
+
+
+def runtimes(
+    builder: str = "classic", client: docker.DockerClient | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """Build the Go app's ``Dockerfile.runtime`` once per final base in :data:`RUNTIMES` and serve it.
+
+    Returns:
+        One row per runtime: the base used under the active profile, image size, whether a
+        shell is present, and the ``/health`` status (all on 127.0.0.1).
+    """
+    from .bases import active_profile
+    from .containers import smoke_test
+    from .engine import connect
+    from .inspect import facts
+
+    client = client or connect()
+    profile = active_profile(client, say=lambda _: None)
+    app = APPS["go"]
+    rows = []
+    for role, image in RUNTIMES.items():
+        base = profile.resolve(image)
+        report = app.build(
+            "runtime",
+            client=client,
+            builder=builder,
+            build_args={"RUNTIME_IMAGE": base},
+            tag=app.tag(f"runtime-{role.split()[0]}", builder=builder),
+            progress=progress,
+        )
+        info = facts(client, report.image_id)
+        health = smoke_test(client, report.image_id, app.port, check=False)
+        rows.append(
+            {
+                "runtime": role,
+                "document's image": image,
+                "base used": base,
+                "size_mb": round(report.size_mb, 1),
+                "shell": info.shell or "none",
+                "health": health.status,
+            }
+        )
+    return pd.DataFrame(rows).set_index("runtime")
+
+
+def stage_references(
+    builder: str = "classic", client: docker.DockerClient | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """Build the Go app's ``stage-names/`` Dockerfiles and see which binary each one shipped.
+
+    ``Dockerfile.index`` copies ``--from=0``; ``Dockerfile.index-inserted`` is the same after a
+    debug stage was inserted first; ``Dockerfile.named-inserted`` names its stages.
+
+    Returns:
+        One row per Dockerfile: the shipped ``/app/main``'s size, whether it is the release
+        binary (same bytes count as in the unmodified Dockerfile), and the ``/health`` status.
+    """
+    from .containers import smoke_test
+    from .engine import connect
+    from .inspect import file_tree
+
+    client = client or connect()
+    app = APPS["go"]
+    rows = []
+    for variant in ("index", "index-inserted", "named-inserted"):
+        report = app.build(variant, client=client, builder=builder, progress=progress)
+        binary = file_tree(client, report.image_id).entries["/app/main"].size
+        health = smoke_test(client, report.image_id, app.port, check=False)
+        rows.append({"dockerfile": app.dockerfiles[variant], "binary_bytes": binary, "health": health.status})
+    frame = pd.DataFrame(rows).set_index("dockerfile")
+    frame["release binary"] = frame["binary_bytes"] == frame["binary_bytes"].iloc[0]
+    return frame
+
+
+def orderings(
+    app: str = "node",
+    dockerfiles: dict[str, str] | None = None,
+    builders: tuple[str, ...] = BUILDERS,
+    edits: tuple[str, ...] = ("source edit", "dependency edit"),
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
+) -> dict[str, ScenarioSet]:
+    """Run the same edits against differently ordered Dockerfiles of one app, under each builder.
+
+    Args:
+        app: The sample app.
+        dockerfiles: Label -> Dockerfile (default: the document's order, dependency files
+            first, against ``Dockerfile.source-first``).
+        builders: Builders to run each under.
+        edits: Names from :data:`EDITS`.
+        client: Docker client.
+        progress: Show progress bars.
+
+    Returns:
+        ``"<label> (<builder>)"`` -> :class:`ScenarioSet`.
+    """
+    dockerfiles = dockerfiles or {
+        "dependencies first": "Dockerfile",
+        "source first": "Dockerfile.source-first",
+    }
+    return {
+        f"{label} ({builder})": run_scenarios(
+            app, dockerfile, edits=list(edits), client=client, progress=progress, builder=builder
+        )
+        for builder in builders
+        for label, dockerfile in dockerfiles.items()
+    }
+
+
+def dockerignore_effect(
+    app: str = "node",
+    builder: str = "classic",
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """What ``.dockerignore`` changes: the context sent to the engine, and a rebuild after an ignored file changed.
+
+    The context is measured on the app's directory as it is on disk (with whatever local
+    ``node_modules`` or build output it holds); the rebuilds use a clean copy, with and
+    without its ``.dockerignore``.
+
+    Returns:
+        Two rows (``with .dockerignore``, ``without``): context megabytes and files, and the
+        share of steps from cache and seconds of the rebuild after ``NOTES.md`` changed.
+    """
+    from .buildkit import context_tar
+
+    sample = APPS[app]
+    rows = []
+    for label, without in (("with .dockerignore", ()), ("without", (".dockerignore",))):
+        context = context_tar(sample.path, sample.dockerfiles["multi"], dockerignore=not without)
+        rebuild = run_scenarios(
+            sample,
+            edits=["ignored-file edit"],
+            client=client,
+            progress=progress,
+            builder=builder,
+            without=without,
+        ).rebuilds["ignored-file edit"]
+        rows.append(
+            {
+                "": label,
+                "context_mb": round(len(context) / 1e6, 2),
+                "cached_share": round(rebuild.cached_share, 3),
+                "rebuild_s": rebuild.seconds,
+            }
+        )
+    return pd.DataFrame(rows).set_index("")
 
 
 @dataclass

@@ -15,10 +15,12 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "Instruction",
     "Stage",
     "dockerfile_bases",
     "global_args",
     "instructions",
+    "numbered_instructions",
     "parse_stages",
     "reachable",
     "stage_graph",
@@ -57,14 +59,43 @@ class Stage:
         return self.name or str(self.index)
 
 
-def instructions(text: str) -> list[tuple[str, str]]:
-    """``(INSTRUCTION, value)`` pairs of a Dockerfile, comments dropped, continuations joined."""
+@dataclass(frozen=True)
+class Instruction:
+    """One Dockerfile instruction, numbered like the classic builder's ``Step N/M`` (from 1).
+
+    Attributes:
+        number: Position among the instructions, global ``ARG`` lines included.
+        keyword: ``FROM``, ``RUN``, ... upper-case.
+        value: Everything after the keyword, continuation lines joined.
+        line: The line it starts on, from 1.
+    """
+
+    number: int
+    keyword: str
+    value: str
+    line: int
+
+    @property
+    def text(self) -> str:
+        """``KEYWORD value``, as the classic builder prints it in a step header."""
+        return f"{self.keyword} {self.value}"
+
+
+def numbered_instructions(text: str) -> list[Instruction]:
+    """A Dockerfile's instructions in order, comments dropped, continuations joined."""
     with tempfile.TemporaryDirectory() as tmp:
         parser = DockerfileParser(path=tmp)
         parser.content = text
-        return [
-            (i["instruction"].upper(), i["value"]) for i in parser.structure if i["instruction"] != "COMMENT"
-        ]
+        found = [i for i in parser.structure if i["instruction"] != "COMMENT"]
+    return [
+        Instruction(n, i["instruction"].upper(), i["value"], i["startline"] + 1)
+        for n, i in enumerate(found, 1)
+    ]
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """``(INSTRUCTION, value)`` pairs of a Dockerfile, comments dropped, continuations joined."""
+    return [(i.keyword, i.value) for i in numbered_instructions(text)]
 
 
 def global_args(text: str) -> dict[str, str]:
@@ -144,15 +175,19 @@ def reachable(stages: list[Stage], target: str | None = None) -> set[int]:
     return seen
 
 
-def stage_graph(stages: list[Stage], target: str | None = None, title: str | None = None) -> Figure:
+def stage_graph(
+    stages: list[Stage], target: str | None = None, title: str | None = None, report=None
+) -> Figure:
     """Draw stages left to right: solid arrows for ``FROM <stage>``, dashed for ``COPY --from``.
 
-    Stages the target needs are blue; stages it does not need are grey (BuildKit skips them).
+    Without ``report``, stages the target needs are blue and the others grey (BuildKit skips
+    them). With a :class:`~multistage.build.BuildReport`, blue marks the stages that build
+    actually ran (measured), and the title names its builder.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
 
-    needed = reachable(stages, target)
+    needed = reachable(stages, target) if report is None else report.stages_run
     fig, ax = plt.subplots(figsize=(max(6, 2.3 * len(stages)), 2.8))
     centres = {s.index: (2.3 * s.index, 0.0) for s in stages}
     for stage in stages:
@@ -185,12 +220,13 @@ def stage_graph(stages: list[Stage], target: str | None = None, title: str | Non
     ax.axis("off")
     goal = target or stages[-1].label
     skipped = len(stages) - len(needed)
-    ax.set_title(
-        title
-        or f"Building `{goal}` needs {len(needed)} of {len(stages)} stages"
-        + (f"; BuildKit skips {skipped}" if skipped else ""),
-        fontsize=10,
-    )
+    if report is not None:
+        default = f"{report.builder}: building `{goal}` ran {len(needed)} of {len(stages)} stages"
+    else:
+        default = f"Building `{goal}` needs {len(needed)} of {len(stages)} stages" + (
+            f"; BuildKit skips {skipped}" if skipped else ""
+        )
+    ax.set_title(title or default, fontsize=10)
     fig.text(0.01, 0.01, "solid: FROM an earlier stage, dashed: COPY --from", fontsize=8, color="#555555")
     fig.tight_layout()
     return fig

