@@ -95,4 +95,20 @@ def clean(client: docker.DockerClient, keep_bases: bool = False, say=print) -> C
         )
         + "."
     )
+    cache = _buildkit_cache_bytes(client)
+    if cache:
+        # BuildKit's cache records carry no labels, so ours cannot be told from the user's.
+        say(
+            f"BuildKit's build cache holds {cache / 1e6:.0f} MB, shared with your own builds, so it is "
+            "left alone; `docker builder prune` clears it."
+        )
     return result
+
+
+def _buildkit_cache_bytes(client: docker.DockerClient) -> int:
+    """Bytes in BuildKit's build cache (0 when the engine does not report it)."""
+    try:
+        records = client.df().get("BuildCache") or []
+    except docker.errors.APIError:
+        return 0
+    return sum(record.get("Size", 0) for record in records)

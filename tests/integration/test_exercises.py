@@ -58,3 +58,39 @@ def test_secret_layer_answer_is_checked_against_the_measured_layer(client):
     assert not check_secret_layer(None, leak).passed
     assert check_secret_layer(leak.single_hits[0].layer, leak).passed
     assert not check_secret_layer(leak.single_hits[0].layer + 1, leak).passed
+
+
+def test_tests_gate_rejects_the_documents_go_example_and_accepts_the_solution(client):
+    from multistage.exercises import check_tests_gate_the_image
+
+    starter = check_tests_gate_the_image(APPS["go"].dockerfile_text("multi"), client=client)
+    assert not starter.passed and "test" not in starter.measured["stages_run"]
+    solved = check_tests_gate_the_image(_solution("04-named-stages.ipynb"), client=client)
+    assert solved.passed, solved.message
+
+
+def test_a_test_stage_nothing_depends_on_is_caught_as_skipped(client):
+    from multistage.exercises import check_tests_gate_the_image
+
+    # A `test` stage that is built from `builder` but never copied from: BuildKit skips it.
+    skipped = _solution("04-named-stages.ipynb").replace("COPY --from=test", "COPY --from=builder")
+    result = check_tests_gate_the_image(skipped, client=client)
+    assert not result.passed and "test" not in result.measured["stages_run"]
+
+
+def test_third_stage_rejects_the_two_builder_app_and_accepts_the_solution(client):
+    from multistage.exercises import check_third_stage
+
+    starter = check_third_stage(APPS["fullstack"].dockerfile_text("multi"), client=client)
+    assert not starter.passed and starter.measured["stages"] == ["api", "web"]
+    solved = check_third_stage(_solution("05-copying-from-multiple-stages.ipynb"), client=client)
+    assert solved.passed, solved.message
+
+
+def test_hadolint_clean_rejects_the_documents_python_example_and_accepts_the_solution(client):
+    from multistage.exercises import check_hadolint_clean
+
+    starter = check_hadolint_clean(APPS["python"].dockerfile_text("multi"), client=client)
+    assert not starter.passed and starter.measured["findings"] == ["DL3042"]
+    solved = check_hadolint_clean(_solution("06-best-practices.ipynb"), client=client)
+    assert solved.passed, solved.message

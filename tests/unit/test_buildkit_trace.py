@@ -103,3 +103,15 @@ def test_decoder_skips_fields_it_does_not_declare():
     raw = bytes([0x22, 0x02, 0x0A, 0x00, 0x0A, 0x00])
     status = decode_status(base64.b64encode(raw).decode())
     assert len(status.vertexes) == 1
+
+
+def test_without_buildkit_the_notebooks_get_the_classic_builder_and_a_visible_note(monkeypatch):
+    import multistage.buildkit as bk
+
+    monkeypatch.setattr(bk, "buildkit_available", lambda client: (False, "the engine ignored version=2"))
+    said = []
+    assert bk.available_builders(None, say=said.append) == ("classic",)
+    assert said == [
+        "Note: BuildKit is not available on this engine (the engine ignored version=2); "
+        "this notebook shows the classic builder only, and its BuildKit checks are skipped."
+    ]

@@ -1,0 +1,76 @@
+"""hadolint on the sample Dockerfiles, and the charts and graphs drawn from BuildKit reports (no engine)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from multistage.apps import APPS  # noqa: E402
+from multistage.build import BuildReport, parse_stream, read_recording  # noqa: E402
+from multistage.buildkit import parse_trace  # noqa: E402
+from multistage.charts import timeline  # noqa: E402
+from multistage.lint import hadolint, resolve_from_lines, sample_dockerfiles  # noqa: E402
+from multistage.stages import parse_stages, stage_graph  # noqa: E402
+
+
+def test_from_lines_get_the_arg_defaults_and_nothing_else_changes():
+    text = APPS["go"].dockerfile_text("multi")
+    resolved = resolve_from_lines(text)
+    assert "FROM alpine:latest\n" in resolved and "FROM golang:1.21 AS builder\n" in resolved
+    assert resolved.count("\n") == text.count("\n") + (0 if text.endswith("\n") else 1)
+    assert "ARG ALPINE_IMAGE=alpine:latest" in resolved
+
+
+def test_hadolint_flags_the_documents_latest_tag_and_not_our_best_files():
+    findings = hadolint(sample_dockerfiles())
+    go = findings[findings["dockerfile"] == "go/Dockerfile"]
+    latest = go[go["code"] == "DL3007"]
+    assert (
+        len(latest) == 1
+        and "FROM" in APPS["go"].dockerfile_text("multi").splitlines()[latest["line"].iloc[0] - 1]
+    )
+    best = findings[findings["dockerfile"].str.endswith(".best") & (findings["level"] != "info")]
+    assert best.empty, best
+
+
+def test_a_dockerfile_hadolint_cannot_parse_is_a_finding_not_a_crash():
+    findings = hadolint({"broken": "FROM scratch\nNOT AN INSTRUCTION\n"})
+    assert list(findings["code"]) == ["DL1000"]
+
+
+def _report(recordings, fixtures, name, builder):
+    text = (fixtures / name / "Dockerfile").read_text()
+    if builder == "buildkit":
+        parsed = parse_trace(read_recording(recordings / f"buildkit-{name}.jsonl"), text)
+    else:
+        parsed = parse_stream(read_recording(recordings / f"{name}.jsonl"))
+    seconds = max(s.start + s.seconds for s in parsed.steps)
+    return BuildReport(
+        parsed.image_id,
+        [],
+        1,
+        builder,
+        "local",
+        "Dockerfile",
+        str(fixtures / name),
+        None,
+        seconds,
+        parsed.steps,
+        {},
+        text,
+    )
+
+
+def test_timeline_has_a_panel_per_builder_and_a_measured_title(recordings, fixtures):
+    reports = {b: _report(recordings, fixtures, "unused-stage", b) for b in ("classic", "buildkit")}
+    fig = timeline(reports)
+    assert len(fig.axes) == 2
+    fast = min(reports, key=lambda b: reports[b].seconds)
+    assert fig._suptitle.get_text().startswith(f"{fast} finished")
+    bars = [p for p in fig.axes[1].patches]
+    assert len(bars) == len(reports["buildkit"].steps)
+
+
+def test_stage_graph_of_a_report_shows_the_stages_that_ran(recordings, fixtures):
+    report = _report(recordings, fixtures, "unused-stage", "buildkit")
+    fig = stage_graph(parse_stages(report.dockerfile_text), report=report)
+    assert fig.axes[0].get_title() == "buildkit: building `2` ran 2 of 3 stages"
