@@ -219,7 +219,10 @@ def _seconds(timestamp) -> float:
 
 
 def _vertex_steps(text: str) -> tuple[dict[str | None, list[Instruction]], list[Instruction]]:
-    """Per stage label (``name`` or ``stage-N``; ``None`` for a single stage), the instructions that become vertices."""
+    """Per stage label (``name`` or ``stage-N``; ``None`` for a single stage), the instructions that become vertices.
+
+    Their order is BuildKit's ``N`` in ``[stage N/M]``.
+    """
     numbered = numbered_instructions(text)
     stages = parse_stages(text)
     by_label: dict[str | None, list[Instruction]] = {}
@@ -228,7 +231,9 @@ def _vertex_steps(text: str) -> tuple[dict[str | None, list[Instruction]], list[
         if item.keyword == "FROM":
             index += 1
             by_label[stages[index].name or f"stage-{index}"] = []
-        if index >= 0 and item.keyword in _VERTEX_INSTRUCTIONS:
+        # `FROM <earlier stage>` is no vertex: BuildKit continues from that stage's result.
+        from_stage = item.keyword == "FROM" and stages[index].base_stage is not None
+        if index >= 0 and item.keyword in _VERTEX_INSTRUCTIONS and not from_stage:
             by_label[stages[index].name or f"stage-{index}"].append(item)
     if len(stages) == 1:
         by_label[None] = next(iter(by_label.values()))

@@ -182,7 +182,7 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
             if step is not None and step.keyword not in ("FROM", "ARG"):
                 codes[row, column] = 0 if step.cached else 1
                 seconds[row, column] = step.seconds
-    fig, ax = plt.subplots(figsize=(2.0 + 1.6 * len(edits), 0.9 + 0.32 * len(steps)))
+    fig, ax = plt.subplots(figsize=(4.5 + 1.4 * len(edits), 0.9 + 0.32 * len(steps)))
     ax.imshow(codes, cmap=ListedColormap([CACHED, REBUILT, NO_WORK]), vmin=0, vmax=2, aspect="auto")
     for (row, column), value in np.ndenumerate(seconds):
         if codes[row, column] != 2:

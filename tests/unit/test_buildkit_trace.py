@@ -115,3 +115,10 @@ def test_without_buildkit_the_notebooks_get_the_classic_builder_and_a_visible_no
         "Note: BuildKit is not available on this engine (the engine ignored version=2); "
         "this notebook shows the classic builder only, and its BuildKit checks are skipped."
     ]
+
+
+def test_a_stage_built_from_a_stage_has_no_from_vertex_and_its_steps_still_map(recordings, fixtures):
+    # [test 1/1] is the RUN: the stage's `FROM base` is not counted by BuildKit.
+    steps = parsed(recordings, fixtures, "from-stage", "from-stage").steps
+    test = [s for s in steps if s.stage_name == "test"]
+    assert [(s.number, s.instruction) for s in test] == [(5, "RUN cat /base.txt > /test.txt")]

@@ -44,6 +44,13 @@ def main() -> None:
         nocache=True,
         client=client,
     )
+    build(
+        FIXTURES / "from-stage",
+        builder="buildkit",
+        record=HERE / "buildkit-from-stage.jsonl",
+        nocache=True,
+        client=client,
+    )
     try:
         build(FIXTURES / "failing", builder="buildkit", record=HERE / "buildkit-failing.jsonl", client=client)
     except BuildFailed:
