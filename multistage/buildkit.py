@@ -246,9 +246,9 @@ def parse_trace(messages: Iterable[tuple[float, dict]], dockerfile_text: str, on
     Only vertices named ``[stage N/M] ...`` become steps, numbered like the classic builder's
     ``Step N/M`` (the Dockerfile's instruction order, global ``ARG`` lines included). Identical
     vertices are built once: when two stages start ``FROM`` the same image, only the first
-    stage's ``FROM`` is a step. A step's
-    ``start`` counts from the first vertex BuildKit started; steps that never started (a
-    stage the target does not need, or work cut short by a failure) are not in the result.
+    stage's ``FROM`` is a step. A step's ``start`` counts from the first step's start; steps
+    that never started (a stage the target does not need, or work cut short by a failure) are
+    not in the result.
 
     Args:
         messages: ``(seconds since start, decoded message)`` pairs, in arrival order.
@@ -304,11 +304,11 @@ def parse_trace(messages: Iterable[tuple[float, dict]], dockerfile_text: str, on
     by_label, numbered = _vertex_steps(dockerfile_text)
     stages = parse_stages(dockerfile_text)
     ran = [v for v in vertices.values() if v.started is not None and _VERTEX_STEP.match(v.name)]
-    origin = min((v.started for v in vertices.values() if v.started is not None), default=0.0)
+    origin = min((v.started for v in ran), default=0.0)
     steps: list[Step] = []
     failed = None
     for vertex in ran:
-        label, position, _total, text = _VERTEX_STEP.match(vertex.name).groups()
+        label, position, _total, _instruction = _VERTEX_STEP.match(vertex.name).groups()
         candidates = by_label.get(label, [])
         position = int(position)
         if not 0 < position <= len(candidates):
