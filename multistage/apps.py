@@ -13,13 +13,13 @@ from .labels import BUILD_NAMESPACE
 
 __all__ = [
     "APPS",
+    "TABLE_VARIANTS",
     "HttpsCheck",
     "SampleApp",
+    "build_targets",
     "build_text",
     "copy_app",
     "https_check",
-    "TABLE_VARIANTS",
-    "build_targets",
     "measure_variants",
 ]
 

@@ -316,23 +316,18 @@ def build(
         def parse(messages, on_step):
             return buildkit.parse_trace(messages, text, on_step=on_step)
     else:
-        # A generator, so that a refusal (HTTP 400 for a Dockerfile that does not parse) is
-        # raised where BuildKit's is: while reading the stream.
-        stream = (
-            message
-            for message in client.api.build(
-                path=str(context),
-                dockerfile=dockerfile,
-                tag=tag,
-                target=target,
-                buildargs=args,
-                labels=all_labels,
-                rm=True,
-                forcerm=True,
-                nocache=nocache,
-                decode=True,
-                pull=False,
-            )
+        stream = client.api.build(
+            path=str(context),
+            dockerfile=dockerfile,
+            tag=tag,
+            target=target,
+            buildargs=args,
+            labels=all_labels,
+            rm=True,
+            forcerm=True,
+            nocache=nocache,
+            decode=True,
+            pull=False,
         )
         parse = parse_stream
 
@@ -346,6 +341,8 @@ def build(
     try:
         parsed = parse(timed(), on_step=on_step)
     except docker.errors.APIError as exc:
+        # The classic builder refuses a Dockerfile that does not parse with HTTP 400 (raised
+        # when the stream is first read); BuildKit reports it in the stream. Same error either way.
         parsed = ParsedStream([], None, str(exc.explanation or exc), [], None)
     finally:
         stream.close()  # on Ctrl-C this disconnects, and the engine cancels the build

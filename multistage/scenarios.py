@@ -18,22 +18,22 @@ from .build import BUILDERS, BuildReport, build
 from .errors import BuildFailed
 
 __all__ = [
-    "BuilderPattern",
     "EDITS",
+    "FAILING_TESTS",
+    "RUNTIMES",
+    "BuilderPattern",
     "ScenarioSet",
     "SecretLeak",
     "apply_edit",
-    "FAILING_TESTS",
-    "RUNTIMES",
     "builder_pattern",
     "dockerignore_effect",
     "orderings",
     "run_scenarios",
     "runtimes",
-    "stage_references",
     "secret_leak",
     "skipped_tests",
     "slow_unused_stage",
+    "stage_references",
 ]
 
 #: Edit name -> what it touches. Every edit carries a fresh nonce, so it is new to the engine
