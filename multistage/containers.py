@@ -6,6 +6,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import docker
 
@@ -14,6 +15,7 @@ from .errors import ContainerFailed, MultistageError
 
 __all__ = [
     "SmokeResult",
+    "copy_from_image",
     "run_command",
     "smoke_test",
 ]
@@ -161,6 +163,24 @@ def _smoke_test(client: docker.DockerClient, image: str, port: int, path: str, t
         )
     finally:
         container.remove(force=True)
+
+
+def copy_from_image(client: docker.DockerClient, image: str, path: str, destination: Path) -> None:
+    """Copy ``path`` out of ``image`` into the directory ``destination`` (like ``docker cp``).
+
+    A container is created (never started) to read from, and always removed.
+    """
+    import io
+    import tarfile
+
+    container = client.containers.create(image, labels=lbl.project_labels(**{lbl.CONTAINER: "copy"}))
+    try:
+        stream, _ = container.get_archive(path)
+        archive = io.BytesIO(b"".join(stream))
+    finally:
+        container.remove(force=True)
+    with tarfile.open(fileobj=archive) as tar:
+        tar.extractall(destination, filter="data")
 
 
 def _log_tail(container) -> list[str]:

@@ -342,27 +342,35 @@ def orderings(
 
 
 def dockerignore_effect(
-    app: str = "node",
-    builder: str = "classic",
-    client: docker.DockerClient | None = None,
-    progress: bool = True,
+    builder: str = "classic", client: docker.DockerClient | None = None, progress: bool = True
 ) -> pd.DataFrame:
-    """What ``.dockerignore`` changes: the context sent to the engine, and a rebuild after an ignored file changed.
+    """What ``.dockerignore`` changes for the Node app: the context sent, and a rebuild after an ignored file changed.
 
-    The context is measured on the app's directory as it is on disk (with whatever local
-    ``node_modules`` or build output it holds); the rebuilds use a clean copy, with and
-    without its ``.dockerignore``.
+    The context is measured on a working copy as a developer has it after ``npm ci``: the
+    sources plus ``node_modules`` (copied out of the ``dependencies`` stage's image). The
+    rebuilds use a clean copy, with and without its ``.dockerignore``.
 
     Returns:
-        Two rows (``with .dockerignore``, ``without``): context megabytes and files, and the
-        share of steps from cache and seconds of the rebuild after ``NOTES.md`` changed.
+        Two rows (``with .dockerignore``, ``without``): context megabytes, and the share of
+        steps from cache and seconds of the rebuild after ``NOTES.md`` changed.
     """
     from .buildkit import context_tar
+    from .containers import copy_from_image
+    from .engine import connect
 
-    sample = APPS[app]
+    client = client or connect()
+    sample = APPS["node"]
+    dependencies = sample.build(
+        "stages", target="dependencies", builder=builder, client=client, progress=progress
+    )
+    sizes = {}
+    with tempfile.TemporaryDirectory(prefix="multistage-node-") as tmp:
+        working_copy = copy_app(sample, Path(tmp))
+        copy_from_image(client, dependencies.image_id, "/app/node_modules", working_copy)
+        for ignore in (True, False):
+            sizes[ignore] = len(context_tar(working_copy, sample.dockerfiles["multi"], dockerignore=ignore))
     rows = []
     for label, without in (("with .dockerignore", ()), ("without", (".dockerignore",))):
-        context = context_tar(sample.path, sample.dockerfiles["multi"], dockerignore=not without)
         rebuild = run_scenarios(
             sample,
             edits=["ignored-file edit"],
@@ -374,7 +382,7 @@ def dockerignore_effect(
         rows.append(
             {
                 "": label,
-                "context_mb": round(len(context) / 1e6, 2),
+                "context_mb": round(sizes[not without] / 1e6, 2),
                 "cached_share": round(rebuild.cached_share, 3),
                 "rebuild_s": rebuild.seconds,
             }
@@ -441,27 +449,15 @@ def builder_pattern(client: docker.DockerClient | None = None, progress: bool = 
     Steps: build the build image; create a container from it and copy ``/app/main`` out of it
     (``docker cp``); remove the container; build the run image from a context holding the binary.
     """
-    import io
-    import tarfile
-
-    from . import labels as lbl
+    from .containers import copy_from_image
     from .engine import connect
 
     client = client or connect()
     app = APPS["go"]
     pattern = app.path / "builder-pattern"
     build_image = build(app.path, "builder-pattern/Dockerfile.build", client=client, progress=progress)
-    container = client.containers.create(
-        build_image.image_id, labels=lbl.project_labels(**{lbl.CONTAINER: "extract"})
-    )
-    try:
-        stream, _ = container.get_archive("/app/main")
-        archive = io.BytesIO(b"".join(stream))
-    finally:
-        container.remove(force=True)
     with tempfile.TemporaryDirectory(prefix="multistage-builder-pattern-") as tmp:
-        with tarfile.open(fileobj=archive) as tar:
-            tar.extractall(tmp, filter="data")
+        copy_from_image(client, build_image.image_id, "/app/main", Path(tmp))
         shutil.copy(pattern / "Dockerfile.run", Path(tmp) / "Dockerfile.run")
         run_image = build(tmp, "Dockerfile.run", client=client, progress=progress)
     script = (pattern / "build.sh").read_text().splitlines()
