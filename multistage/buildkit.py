@@ -31,7 +31,7 @@ import docker
 from docker.utils.build import exclude_paths
 
 from .errors import MultistageError
-from .stages import Instruction, numbered_instructions, parse_stages
+from .stages import Instruction, Stage, numbered_instructions, parse_stages
 
 __all__ = [
     "TRACE_ID",
@@ -218,26 +218,24 @@ def _seconds(timestamp) -> float:
     return timestamp.seconds + timestamp.nanos / 1e9
 
 
-def _vertex_steps(text: str) -> tuple[dict[str | None, list[Instruction]], list[Instruction]]:
+def _vertex_steps(text: str) -> tuple[dict[str | None, list[Instruction]], list[Stage], int]:
     """Per stage label (``name`` or ``stage-N``; ``None`` for a single stage), the instructions that become vertices.
 
-    Their order is BuildKit's ``N`` in ``[stage N/M]``.
+    Their order is BuildKit's ``N`` in ``[stage N/M]``. Also returns the stages and the
+    number of instructions.
     """
     numbered = numbered_instructions(text)
     stages = parse_stages(text)
-    by_label: dict[str | None, list[Instruction]] = {}
-    index = -1
+    labels = [s.name or f"stage-{s.index}" for s in stages]
+    by_label: dict[str | None, list[Instruction]] = {label: [] for label in labels}
     for item in numbered:
-        if item.keyword == "FROM":
-            index += 1
-            by_label[stages[index].name or f"stage-{index}"] = []
         # `FROM <earlier stage>` is no vertex: BuildKit continues from that stage's result.
-        from_stage = item.keyword == "FROM" and stages[index].base_stage is not None
-        if index >= 0 and item.keyword in _VERTEX_INSTRUCTIONS and not from_stage:
-            by_label[stages[index].name or f"stage-{index}"].append(item)
+        from_stage = item.keyword == "FROM" and stages[item.stage].base_stage is not None
+        if item.stage >= 0 and item.keyword in _VERTEX_INSTRUCTIONS and not from_stage:
+            by_label[labels[item.stage]].append(item)
     if len(stages) == 1:
-        by_label[None] = next(iter(by_label.values()))
-    return by_label, numbered
+        by_label[None] = by_label[labels[0]]
+    return by_label, stages, len(numbered)
 
 
 def parse_trace(messages: Iterable[tuple[float, dict]], dockerfile_text: str, on_step=None):
@@ -301,8 +299,7 @@ def parse_trace(messages: Iterable[tuple[float, dict]], dockerfile_text: str, on
             "The engine built with the classic builder although BuildKit was asked for; "
             "use builder='classic' or an engine with BuildKit (Docker 18.09 or later on Linux)."
         )
-    by_label, numbered = _vertex_steps(dockerfile_text)
-    stages = parse_stages(dockerfile_text)
+    by_label, stages, total = _vertex_steps(dockerfile_text)
     ran = [v for v in vertices.values() if v.started is not None and _VERTEX_STEP.match(v.name)]
     origin = min((v.started for v in ran), default=0.0)
     steps: list[Step] = []
@@ -314,14 +311,13 @@ def parse_trace(messages: Iterable[tuple[float, dict]], dockerfile_text: str, on
         if not 0 < position <= len(candidates):
             continue  # a vertex of a Dockerfile other than the one given; nothing to map it to
         item = candidates[position - 1]
-        stage = sum(1 for x in numbered[: item.number] if x.keyword == "FROM") - 1
         end = vertex.completed if vertex.completed is not None else vertex.started
         # As under the classic builder, a FROM builds nothing: it counts as cached unless pulled.
         cached = vertex.cached or (item.keyword == "FROM" and not vertex.pulled and not vertex.error)
         step = Step(
             number=item.number,
-            stage=stage,
-            stage_name=stages[stage].name,
+            stage=item.stage,
+            stage_name=stages[item.stage].name,
             instruction=item.text,
             cached=cached,
             seconds=round(max(end - vertex.started, 0.0), 4),
@@ -340,7 +336,7 @@ def parse_trace(messages: Iterable[tuple[float, dict]], dockerfile_text: str, on
         image_id=None if error else image_id,
         error=error,
         log=log,
-        total_steps=len(numbered),
+        total_steps=total,
         failed=failed,
     )
 
@@ -351,9 +347,11 @@ def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...
     Notebooks build with every builder this returns, so an engine without BuildKit shows the
     classic builder's side of each comparison instead of failing.
     """
+    from .build import BUILDERS
+
     ok, reason = buildkit_available(client)
     if ok:
-        return ("classic", "buildkit")
+        return BUILDERS
     say(
         f"Note: BuildKit is not available on this engine ({reason}); "
         "this notebook shows the classic builder only, and its BuildKit checks are skipped."

@@ -197,17 +197,16 @@ def check_hadolint_clean(
     Returns:
         The :class:`CheckResult` (also printed).
     """
-    from .lint import hadolint
+    from .lint import hadolint, serious
 
-    findings = hadolint({"answer": dockerfile_text})
-    serious = findings[findings["level"].isin(["error", "warning"])]
-    measured = {"findings": list(serious["code"])}
-    if len(serious):
-        first = serious.iloc[0]
+    findings = serious(hadolint({"answer": dockerfile_text}))
+    measured = {"findings": list(findings["code"])}
+    if len(findings):
+        first = findings.iloc[0]
         return _say(
             CheckResult(
                 False,
-                f"hadolint still reports {', '.join(serious['code'])}; line {first['line']}: {first['message']}",
+                f"hadolint still reports {', '.join(findings['code'])}; line {first['line']}: {first['message']}",
                 measured,
             )
         )

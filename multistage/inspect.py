@@ -457,10 +457,9 @@ def files_by_stage(client: docker.DockerClient, report) -> pd.DataFrame:
     text = report.dockerfile_text
     stages = parse_stages(text, report.build_args)
     final = next(s for s in stages if s.label == report.target) if report.target else stages[-1]
-    owned, index = [], -1
+    owned = []
     for item in numbered_instructions(text):
-        index += item.keyword == "FROM"
-        if index == final.index and item.keyword in ("RUN", "COPY", "ADD"):
+        if item.stage == final.index and item.keyword in ("RUN", "COPY", "ADD"):
             source = re.search(r"--from=(\S+)", item.value)
             owned.append((item.text, source[1] if source else final.label))
     if final.base_stage is not None:

@@ -19,6 +19,7 @@ __all__ = [
     "hadolint_binary",
     "resolve_from_lines",
     "sample_dockerfiles",
+    "serious",
 ]
 
 
@@ -54,7 +55,7 @@ def resolve_from_lines(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sample_dockerfiles(variants: tuple[str, ...] = ("multi", "best")) -> dict[str, Path]:
+def sample_dockerfiles(variants: tuple[str, ...] | list[str] = ("multi", "best")) -> dict[str, Path]:
     """The node, go and python apps' Dockerfiles of ``variants``, labelled ``app/file``.
 
     ``multi`` is the document's own example for each app; ``best`` is ours.
@@ -66,6 +67,11 @@ def sample_dockerfiles(variants: tuple[str, ...] = ("multi", "best")) -> dict[st
         for variant in variants
         for name in ("node", "go", "python")
     }
+
+
+def serious(findings: pd.DataFrame) -> pd.DataFrame:
+    """The findings at level ``error`` or ``warning`` (leaving ``info`` and ``style`` notes out)."""
+    return findings[findings["level"].isin(["error", "warning"])]
 
 
 def hadolint(dockerfiles: dict[str, str | Path]) -> pd.DataFrame:

@@ -68,12 +68,14 @@ class Instruction:
         keyword: ``FROM``, ``RUN``, ... upper-case.
         value: Everything after the keyword, continuation lines joined.
         line: The line it starts on, from 1.
+        stage: Index of the stage it belongs to (its ``FROM`` included); -1 for global ``ARG``s.
     """
 
     number: int
     keyword: str
     value: str
     line: int
+    stage: int
 
     @property
     def text(self) -> str:
@@ -87,10 +89,12 @@ def numbered_instructions(text: str) -> list[Instruction]:
         parser = DockerfileParser(path=tmp)
         parser.content = text
         found = [i for i in parser.structure if i["instruction"] != "COMMENT"]
-    return [
-        Instruction(n, i["instruction"].upper(), i["value"], i["startline"] + 1)
-        for n, i in enumerate(found, 1)
-    ]
+    numbered, stage = [], -1
+    for number, item in enumerate(found, 1):
+        keyword = item["instruction"].upper()
+        stage += keyword == "FROM"
+        numbered.append(Instruction(number, keyword, item["value"], item["startline"] + 1, stage))
+    return numbered
 
 
 def instructions(text: str) -> list[tuple[str, str]]:

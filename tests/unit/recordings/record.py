@@ -37,20 +37,14 @@ def main() -> None:
             nocache=kind == "cold",
             client=client,
         )
-    build(
-        FIXTURES / "unused-stage",
-        builder="buildkit",
-        record=HERE / "buildkit-unused-stage.jsonl",
-        nocache=True,
-        client=client,
-    )
-    build(
-        FIXTURES / "from-stage",
-        builder="buildkit",
-        record=HERE / "buildkit-from-stage.jsonl",
-        nocache=True,
-        client=client,
-    )
+    for fixture in ("unused-stage", "from-stage"):
+        build(
+            FIXTURES / fixture,
+            builder="buildkit",
+            record=HERE / f"buildkit-{fixture}.jsonl",
+            nocache=True,
+            client=client,
+        )
     try:
         build(FIXTURES / "failing", builder="buildkit", record=HERE / "buildkit-failing.jsonl", client=client)
     except BuildFailed:
