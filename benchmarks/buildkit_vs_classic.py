@@ -21,7 +21,7 @@ import time
 
 from multistage import active_profile, connect
 from multistage.apps import APPS
-from multistage.scenarios import slow_unused_stage
+from multistage.experiments.named_stages import slow_unused_stage
 
 GOALS = {"slow unused stage": 0.5, "two-builder cold build": 1.0}
 

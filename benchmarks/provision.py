@@ -10,9 +10,9 @@ from __future__ import annotations
 import shutil
 import time
 
-from multistage.bases import PROVISION_NEEDS_BYTES, provision
 from multistage.clean import clean
 from multistage.engine import engine_facts, ensure_engine
+from multistage.provision import PROVISION_NEEDS_BYTES, provision
 
 GOAL_SECONDS = 360
 

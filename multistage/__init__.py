@@ -1,7 +1,17 @@
-"""Helpers for the multi-stage Docker builds tutorial: engine, base images, builds, inspection."""
+"""Helpers for the multi-stage Docker builds tutorial: engine, base images, builds, inspection.
 
-from .bases import Profile, active_profile, base_status, provision
-from .build import BuildReport, Step, build, parse_stream
+The layers, lowest first (each imports only from layers below it); docs/architecture.md draws them:
+
+- ``errors``, ``labels``, ``results`` (BuildReport, Step), ``progress``
+- ``engine`` (reach a Docker engine), ``dockerfile`` (the one parser)
+- ``classic``, ``buildkit`` — the two builders: start a build, turn its messages into steps
+- ``profiles`` (which base images), ``build`` (the one build function), ``provision``
+- ``containers``, ``contents`` (what is inside an image), ``apps`` (the sample apps)
+- ``experiments`` (one module per notebook), ``lint``, ``charts``, ``exercises``
+- ``clean``, ``bundle``, ``doctor``, ``runner`` (``make run``), ``cli``
+"""
+
+from .build import available_builders, build
 from .engine import connect, ensure_engine
 from .errors import (
     BaseImageUnavailable,
@@ -11,6 +21,9 @@ from .errors import (
     MultistageError,
     NotEnoughDisk,
 )
+from .profiles import Profile, active_profile
+from .provision import base_status, provision
+from .results import BuildReport, Step
 
 __version__ = "0.1.0"
 
@@ -25,10 +38,10 @@ __all__ = [
     "Profile",
     "Step",
     "active_profile",
+    "available_builders",
     "base_status",
     "build",
     "connect",
     "ensure_engine",
-    "parse_stream",
     "provision",
 ]

@@ -22,26 +22,32 @@ import io
 import json
 import re
 import tarfile
-from collections.abc import Iterable, Iterator
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import docker
 from docker.utils.build import exclude_paths
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2
 
+from . import labels as lbl
+from .dockerfile import Instruction, Stage, numbered_instructions, parse_stages
 from .errors import MultistageError
-from .stages import Instruction, Stage, numbered_instructions, parse_stages
+from .results import BuildRequest, ParsedStream, Step, does_work
 
 __all__ = [
+    "NAME",
     "TRACE_ID",
-    "available_builders",
     "buildkit_available",
     "context_tar",
     "decode_status",
-    "parse_trace",
-    "start_build",
+    "parse",
+    "start",
 ]
+
+NAME = "buildkit"
 
 #: Message id of BuildKit progress in the Engine API's build stream.
 TRACE_ID = "moby.buildkit.trace"
@@ -59,8 +65,6 @@ def _status_response_class():
 
     Fields we do not declare (warnings, progress groups) are skipped by the protobuf decoder.
     """
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2
-
     fdp = descriptor_pb2.FieldDescriptorProto
     scalar = {
         "string": fdp.TYPE_STRING,
@@ -159,38 +163,31 @@ def context_tar(context: Path, dockerfile: str, dockerignore: bool = True) -> by
     return buffer.getvalue()
 
 
-def start_build(
-    client: docker.DockerClient,
-    context: Path,
-    dockerfile: str,
-    *,
-    tag: str | None,
-    target: str | None,
-    build_args: dict[str, str],
-    labels: dict[str, str],
-    nocache: bool,
-) -> Iterator[dict]:
+def start(client: docker.DockerClient, context: Path, request: BuildRequest) -> Iterator[dict]:
     """Start a BuildKit build through the Engine API and yield its decoded JSON messages.
 
     Closing the generator closes the connection, and the engine cancels the build.
+
+    Raises:
+        docker.errors.APIError: The engine refused the build.
     """
     params = {
         "version": "2",
-        "dockerfile": dockerfile,
-        "buildargs": json.dumps(build_args),
-        "labels": json.dumps(labels),
+        "dockerfile": request.dockerfile,
+        "buildargs": json.dumps(request.build_args),
+        "labels": json.dumps(request.labels),
     }
-    if tag:
-        params["t"] = tag
-    if target:
-        params["target"] = target
-    if nocache:
+    if request.tag:
+        params["t"] = request.tag
+    if request.target:
+        params["target"] = request.target
+    if request.nocache:
         params["nocache"] = "1"
     api = client.api
     response = api._post(
         api._url("/build"),
         params=params,
-        data=context_tar(context, dockerfile),
+        data=context_tar(context, request.dockerfile),
         headers={"Content-Type": "application/x-tar"},
         stream=True,
         timeout=None,
@@ -238,8 +235,12 @@ def _vertex_steps(text: str) -> tuple[dict[str | None, list[Instruction]], list[
     return by_label, stages, len(numbered)
 
 
-def parse_trace(messages: Iterable[tuple[float, dict]], dockerfile_text: str, on_step=None):
-    """Read a BuildKit build stream into the same :class:`~multistage.build.ParsedStream` as the classic builder.
+def parse(
+    messages: Iterable[tuple[float, dict]],
+    dockerfile_text: str,
+    on_step: Callable[[int, int | None, str], None] | None = None,
+) -> ParsedStream:
+    """Read a BuildKit build stream into the same :class:`~multistage.results.ParsedStream` as the classic builder.
 
     Only vertices named ``[stage N/M] ...`` become steps, numbered like the classic builder's
     ``Step N/M`` (the Dockerfile's instruction order, global ``ARG`` lines included). Identical
@@ -251,13 +252,12 @@ def parse_trace(messages: Iterable[tuple[float, dict]], dockerfile_text: str, on
     Args:
         messages: ``(seconds since start, decoded message)`` pairs, in arrival order.
         dockerfile_text: The Dockerfile that was built, to map vertices to instructions.
-        on_step: Called with ``(steps started, steps planned)`` when a step starts.
+        on_step: Called with ``(steps started, steps planned, vertex name)`` when a step starts;
+            the number planned grows as BuildKit plans more of the build.
 
     Raises:
         MultistageError: The engine built with the classic builder (it ignored ``version=2``).
     """
-    from .build import ParsedStream, Step
-
     vertices: dict[str, _Vertex] = {}
     image_id = error = None
     log: list[str] = []
@@ -278,7 +278,7 @@ def parse_trace(messages: Iterable[tuple[float, dict]], dockerfile_text: str, on
                     if v.digest not in started_steps:
                         started_steps.add(v.digest)
                         planned = sum(1 for x in vertices.values() if _VERTEX_STEP.match(x.name))
-                        on_step(len(started_steps), planned)
+                        on_step(len(started_steps), planned, v.name)
             for entry in status.statuses:
                 # Progress entries (resolve, download, extract) under a FROM vertex: a pull.
                 vertices.setdefault(entry.vertex, _Vertex(entry.vertex)).pulled = True
@@ -313,7 +313,8 @@ def parse_trace(messages: Iterable[tuple[float, dict]], dockerfile_text: str, on
         item = candidates[position - 1]
         end = vertex.completed if vertex.completed is not None else vertex.started
         # As under the classic builder, a FROM builds nothing: it counts as cached unless pulled.
-        cached = vertex.cached or (item.keyword == "FROM" and not vertex.pulled and not vertex.error)
+        nothing_to_do = not does_work(item.keyword, item.stage) and not vertex.pulled and not vertex.error
+        cached = vertex.cached or nothing_to_do
         step = Step(
             number=item.number,
             stage=item.stage,
@@ -341,49 +342,19 @@ def parse_trace(messages: Iterable[tuple[float, dict]], dockerfile_text: str, on
     )
 
 
-def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...]:
-    """The builders this engine offers: both, or only ``classic`` with a visible note saying why.
-
-    Notebooks build with every builder this returns, so an engine without BuildKit shows the
-    classic builder's side of each comparison instead of failing.
-    """
-    from .build import BUILDERS
-
-    ok, reason = buildkit_available(client)
-    if ok:
-        return BUILDERS
-    say(
-        f"Note: BuildKit is not available on this engine ({reason}); "
-        "this notebook shows the classic builder only, and its BuildKit checks are skipped."
-    )
-    return ("classic",)
-
-
 def buildkit_available(client: docker.DockerClient) -> tuple[bool, str]:
     """Probe whether the engine builds with BuildKit through the API: a one-line build, then removed.
 
     Returns:
         ``(True, detail)`` when a ``version=2`` build streamed a BuildKit trace, else ``(False, reason)``.
     """
-    import tempfile
-
-    from . import labels as lbl
-
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "Dockerfile").write_text("FROM scratch\nENV PROBE=1\n")
         image_id = None
         traces = 0
         try:
-            for message in start_build(
-                client,
-                Path(tmp),
-                "Dockerfile",
-                tag=None,
-                target=None,
-                build_args={},
-                labels=lbl.project_labels(),
-                nocache=True,
-            ):
+            request = BuildRequest("Dockerfile", labels=lbl.project_labels(), nocache=True)
+            for message in start(client, Path(tmp), request):
                 traces += message.get("id") == TRACE_ID
                 if message.get("id") == IMAGE_ID:
                     image_id = message["aux"]["ID"]

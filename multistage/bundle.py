@@ -12,8 +12,9 @@ from pathlib import Path
 import docker
 
 from . import labels as lbl
-from .bases import RECIPES, base_status, recipe_hash
 from .errors import BaseImageUnavailable, MultistageError
+from .profiles import RECIPES
+from .provision import base_status, recipe_hash
 
 __all__ = [
     "export_bundle",

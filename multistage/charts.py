@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+from .dockerfile import Stage, reachable
+from .experiments.edits import ScenarioSet
+from .results import BuildReport
 
 __all__ = [
     "build_seconds",
@@ -16,14 +20,9 @@ __all__ = [
     "rebuild_times",
     "size_comparison",
     "sizes_by_app",
+    "stage_graph",
     "timeline",
 ]
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-    from .build import BuildReport
-    from .scenarios import ScenarioSet
 
 CACHED, REBUILT, NO_WORK = "#4c9f70", "#e0833a", "#d9d9d9"
 
@@ -179,7 +178,7 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
         by_number = {s.number: s for s in scenarios.rebuilds[edit].steps}
         for row, base_step in enumerate(steps):
             step = by_number.get(base_step.number)
-            if step is not None and step.keyword not in ("FROM", "ARG"):
+            if step is not None and step.does_work:
                 codes[row, column] = 0 if step.cached else 1
                 seconds[row, column] = step.seconds
     fig, ax = plt.subplots(figsize=(4.5 + 1.4 * len(edits), 0.9 + 0.32 * len(steps)))
@@ -281,6 +280,60 @@ def timeline(reports: dict[str, BuildReport], subject: str = "") -> Figure:
     fig.suptitle(f"{subject + ': ' if subject else ''}{finding}", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(fig, next(iter(reports.values())).profile, "one colour per stage; pale: from cache")
+    return fig
+
+
+def stage_graph(
+    stages: list[Stage], target: str | None = None, title: str | None = None, report=None
+) -> Figure:
+    """Draw stages left to right: solid arrows for ``FROM <stage>``, dashed for ``COPY --from``.
+
+    Without ``report``, stages the target needs are blue and the others grey (BuildKit skips
+    them). With a :class:`~multistage.build.BuildReport`, blue marks the stages that build
+    actually ran (measured), and the title names its builder.
+    """
+    needed = reachable(stages, target) if report is None else report.stages_run
+    fig, ax = plt.subplots(figsize=(max(6, 2.3 * len(stages)), 2.8))
+    centres = {s.index: (2.3 * s.index, 0.0) for s in stages}
+    for stage in stages:
+        x, y = centres[stage.index]
+        color = "#3b75af" if stage.index in needed else "#bfbfbf"
+        ax.add_patch(FancyBboxPatch((x - 0.9, y - 0.45), 1.8, 0.9, boxstyle="round,pad=0.05", color=color))
+        base = stage.base if stage.base_stage is None else f"stage {stages[stage.base_stage].label}"
+        ax.text(x, y + 0.12, stage.label, ha="center", va="center", color="white", fontsize=10, weight="bold")
+        ax.text(x, y - 0.2, f"FROM {base}"[:28], ha="center", va="center", color="white", fontsize=7)
+    for stage in stages:
+        sources = stage.copies_from + ([stage.base_stage] if stage.base_stage is not None else [])
+        for source in sources:
+            (x0, _), (x1, _) = centres[source], centres[stage.index]
+            dashed = source in stage.copies_from
+            y = 0.3 if dashed else -0.3
+            bend = (-0.25 if dashed else 0.25) if x1 - x0 > 2.4 else 0.0
+            ax.annotate(
+                "",
+                xy=(x1 - 0.9, y),
+                xytext=(x0 + 0.9, y),
+                arrowprops={
+                    "arrowstyle": "->",
+                    "linestyle": "--" if dashed else "-",
+                    "color": "#333333",
+                    "connectionstyle": f"arc3,rad={bend}",
+                },
+            )
+    ax.set_xlim(-1.2, 2.3 * (len(stages) - 1) + 1.2)
+    ax.set_ylim(-1.3, 1.3)
+    ax.axis("off")
+    goal = target or stages[-1].label
+    skipped = len(stages) - len(needed)
+    if report is not None:
+        default = f"{report.builder}: building `{goal}` ran {len(needed)} of {len(stages)} stages"
+    else:
+        default = f"Building `{goal}` needs {len(needed)} of {len(stages)} stages" + (
+            f"; BuildKit skips {skipped}" if skipped else ""
+        )
+    ax.set_title(title or default, fontsize=10)
+    fig.text(0.01, 0.01, "solid: FROM an earlier stage, dashed: COPY --from", fontsize=8, color="#555555")
+    fig.tight_layout()
     return fig
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import docker
 
 from . import labels as lbl
-from .bases import LOCAL_NAMESPACE, RECIPES
+from .profiles import LOCAL_NAMESPACE, RECIPES
 
 __all__ = [
     "CleanResult",

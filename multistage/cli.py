@@ -7,7 +7,14 @@ import os
 import sys
 from pathlib import Path
 
+from .bundle import export_bundle, import_bundle
+from .clean import clean
+from .doctor import print_checklist, run_checks
+from .engine import connect, ensure_engine
 from .errors import MultistageError
+from .profiles import active_profile, pull_official
+from .provision import provision
+from .runner import run_all
 
 __all__ = [
     "main",
@@ -17,8 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _setup(args) -> int:
-    from .bases import active_profile, provision, pull_official
-    from .engine import ensure_engine
 
     client = ensure_engine()
     if active_profile(client).name == "local":
@@ -29,14 +34,11 @@ def _setup(args) -> int:
 
 
 def _doctor(args) -> int:
-    from .doctor import print_checklist, run_checks
 
     return 0 if print_checklist(run_checks()) else 1
 
 
 def _provision(args) -> int:
-    from .bases import provision
-    from .engine import ensure_engine
 
     for status in provision(ensure_engine(), force=args.force):
         print(f"  {status.recipe.tag}: {status.size / 1e6:.0f} MB")
@@ -44,8 +46,6 @@ def _provision(args) -> int:
 
 
 def _run(args) -> int:
-    from .engine import connect
-    from .report import run_all
 
     print("Executing every notebook (builds are cached after the first run), then measuring the apps...")
     return 0 if run_all(connect()) else 1
@@ -68,16 +68,12 @@ def _lab(args) -> int:
 
 
 def _clean(args) -> int:
-    from .clean import clean
-    from .engine import connect
 
     clean(connect(), keep_bases=args.keep_bases)
     return 0
 
 
 def _bundle(args) -> int:
-    from .bundle import export_bundle, import_bundle
-    from .engine import ensure_engine
 
     client = ensure_engine()
     if args.action == "export":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 import time
 import urllib.error
 import urllib.request
@@ -12,6 +14,7 @@ import docker
 
 from . import labels as lbl
 from .errors import ContainerFailed, MultistageError
+from .results import LOG_TAIL
 
 __all__ = [
     "SmokeResult",
@@ -19,9 +22,6 @@ __all__ = [
     "run_command",
     "smoke_test",
 ]
-
-#: Container log lines kept for the error of a failed smoke test.
-LOG_TAIL = 15
 
 
 def run_command(
@@ -170,9 +170,6 @@ def copy_from_image(client: docker.DockerClient, image: str, path: str, destinat
 
     A container is created (never started) to read from, and always removed.
     """
-    import io
-    import tarfile
-
     container = client.containers.create(image, labels=lbl.project_labels(**{lbl.CONTAINER: "copy"}))
     try:
         stream, _ = container.get_archive(path)

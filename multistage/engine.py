@@ -18,6 +18,7 @@ __all__ = [
     "EngineFacts",
     "apt_install",
     "can_start_engine_here",
+    "client_or_connect",
     "connect",
     "engine_facts",
     "engine_host",
@@ -83,6 +84,11 @@ def connect(timeout: float = API_TIMEOUT) -> docker.DockerClient:
         where = host or "the default socket"
         raise EngineUnavailable(f"No Docker engine answers at {where} ({_short(exc)}); {_FIX}.") from exc
     return client
+
+
+def client_or_connect(client: docker.DockerClient | None) -> docker.DockerClient:
+    """The one place a missing client is resolved: ``client`` itself, else :func:`connect`."""
+    return client if client is not None else connect()
 
 
 def can_start_engine_here() -> bool:

@@ -8,8 +8,13 @@ import docker
 
 from .apps import APPS, build_text
 from .containers import smoke_test
+from .contents import facts, files_by_stage, node_modules
+from .dockerfile import parse_stages
+from .engine import client_or_connect
 from .errors import MultistageError
-from .inspect import facts, node_modules
+from .experiments.named_stages import FAILING_TESTS
+from .experiments.overview import SecretLeak
+from .lint import hadolint, serious
 
 __all__ = [
     "CheckResult",
@@ -74,9 +79,7 @@ def check_node_production_only(
 
 def _build_and_serve(app: str, dockerfile_text: str, client: docker.DockerClient | None, **options):
     """Build the answer and smoke-test it; return ``(client, report)``, or ``(client, failing CheckResult)``."""
-    from .engine import connect
-
-    client = client or connect()
+    client = client_or_connect(client)
     try:
         report = build_text(app, dockerfile_text, client=client, progress=False, **options)
         smoke_test(client, report.image_id, APPS[app].port)
@@ -102,9 +105,6 @@ def check_tests_gate_the_image(
     Returns:
         The :class:`CheckResult` (also printed).
     """
-    from .scenarios import FAILING_TESTS
-    from .stages import parse_stages
-
     client, report = _build_and_serve("go", dockerfile_text, client, builder=builder)
     if isinstance(report, CheckResult):
         return report
@@ -157,8 +157,6 @@ def check_third_stage(
     Returns:
         The :class:`CheckResult` (also printed).
     """
-    from .inspect import files_by_stage
-
     client, report = _build_and_serve("fullstack", dockerfile_text, client, builder=builder)
     if isinstance(report, CheckResult):
         return report
@@ -197,8 +195,6 @@ def check_hadolint_clean(
     Returns:
         The :class:`CheckResult` (also printed).
     """
-    from .lint import hadolint, serious
-
     findings = serious(hadolint({"answer": dockerfile_text}))
     measured = {"findings": list(findings["code"])}
     if len(findings):
@@ -261,9 +257,7 @@ def check_python_non_root(dockerfile_text: str, client: docker.DockerClient | No
     Returns:
         The :class:`CheckResult` (also printed).
     """
-    from .engine import connect
-
-    client = client or connect()
+    client = client_or_connect(client)
     try:
         report = build_text("python", dockerfile_text, client=client, progress=False)
     except MultistageError as exc:
@@ -289,12 +283,12 @@ def check_python_non_root(dockerfile_text: str, client: docker.DockerClient | No
     return _say(CheckResult(True, f"runs as {info.user} and /health answers 200.", measured))
 
 
-def check_secret_layer(answer: int | None, leak) -> CheckResult:
+def check_secret_layer(answer: int | None, leak: SecretLeak) -> CheckResult:
     """Exercise (notebook 00): which layer of the one-stage image still holds the deleted token?
 
     Args:
         answer: The learner's layer number (0 = oldest layer).
-        leak: The :class:`multistage.scenarios.SecretLeak` measured in the notebook.
+        leak: The :class:`~multistage.experiments.overview.SecretLeak` measured in the notebook.
     """
     layers = sorted({hit.layer for hit in leak.single_hits if leak.token.encode() in hit.content})
     if answer in layers:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from .apps import APPS
+from .dockerfile import global_args, numbered_instructions
 from .errors import MultistageError
-from .stages import global_args, numbered_instructions
 
 __all__ = [
     "hadolint",
@@ -60,8 +61,6 @@ def sample_dockerfiles(variants: tuple[str, ...] | list[str] = ("multi", "best")
 
     ``multi`` is the document's own example for each app; ``best`` is ours.
     """
-    from .apps import APPS
-
     return {
         f"{name}/{APPS[name].dockerfiles[variant]}": APPS[name].path / APPS[name].dockerfiles[variant]
         for variant in variants

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import docker
 
-from multistage.bases import RECIPES, base_status
 from multistage.containers import run_command
 from multistage.engine import connect, engine_facts
 from multistage.errors import MultistageError
+from multistage.profiles import RECIPES
+from multistage.provision import base_status
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "base-images.md"
 

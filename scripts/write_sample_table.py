@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from multistage.apps import measure_variants
 from multistage.engine import connect, engine_facts
+from multistage.experiments.sample_table import measure_variants
 
 README = Path(__file__).resolve().parent.parent / "sample_apps" / "README.md"
 BEGIN, END = "<!-- table:begin -->", "<!-- table:end -->"

@@ -1,8 +1,12 @@
-"""Shared test setup: where the fixtures and recordings are."""
+"""Shared test setup: where the fixtures and recordings are, and reports made from recorded builds."""
 
 from pathlib import Path
 
 import pytest
+
+from multistage import buildkit, classic
+from multistage.build import read_recording
+from multistage.results import BuildReport
 
 TESTS = Path(__file__).parent
 
@@ -15,3 +19,29 @@ def recordings() -> Path:
 @pytest.fixture
 def fixtures() -> Path:
     return TESTS / "fixtures"
+
+
+@pytest.fixture
+def recorded_report(recordings, fixtures):
+    """Make a :class:`BuildReport` from a recorded real build of a fixture (no engine needed)."""
+
+    def make(name: str, builder: str = "classic", size: int = 1_000_000, recording: str | None = None):
+        text = (fixtures / name / "Dockerfile").read_text()
+        prefix = "buildkit-" if builder == "buildkit" else ""
+        messages = read_recording(recordings / (recording or f"{prefix}{name}.jsonl"))
+        parsed = (buildkit if builder == "buildkit" else classic).parse(messages, text)
+        return BuildReport(
+            image_id=parsed.image_id or "sha256:none",
+            tags=[],
+            size=size,
+            builder=builder,
+            profile="local",
+            dockerfile="Dockerfile",
+            context=str(fixtures / name),
+            target=None,
+            seconds=max((s.start + s.seconds for s in parsed.steps), default=0.0),
+            steps=parsed.steps,
+            dockerfile_text=text,
+        )
+
+    return make

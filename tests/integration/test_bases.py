@@ -5,10 +5,11 @@ import dataclasses
 import docker
 import pytest
 
-from multistage.bases import active_profile, base_status, provision
 from multistage.bundle import export_bundle, import_bundle
 from multistage.doctor import run_checks
 from multistage.errors import MultistageError
+from multistage.profiles import active_profile
+from multistage.provision import base_status, provision
 
 
 @pytest.fixture
@@ -72,25 +73,25 @@ def _base_ids(client):
 
 
 def test_too_little_disk_refuses_before_building_anything(client, local_only, monkeypatch):
-    from multistage import bases, engine
+    from multistage import provision as prov
     from multistage.errors import NotEnoughDisk
 
-    real = engine.engine_facts
-    monkeypatch.setattr(engine, "engine_facts", lambda c: dataclasses.replace(real(c), free_bytes=10**6))
+    real = prov.engine_facts
+    monkeypatch.setattr(prov, "engine_facts", lambda c: dataclasses.replace(real(c), free_bytes=10**6))
     before = _base_ids(client)
     with pytest.raises(NotEnoughDisk, match=r"needs about \d+ GB free"):
-        bases.provision(client, force=True, say=lambda _: None)
+        prov.provision(client, force=True, say=lambda _: None)
     assert _base_ids(client) == before
 
 
 def test_an_unreachable_mirror_names_debootstrap_and_the_way_out(client, local_only, monkeypatch):
-    from multistage import bases
+    from multistage import provision as prov
     from multistage.errors import BaseImageUnavailable
 
-    monkeypatch.setattr(bases, "MIRROR", "http://127.0.0.1:9/debian")
+    monkeypatch.setattr(prov, "MIRROR", "http://127.0.0.1:9/debian")
     before = _base_ids(client)
     with pytest.raises(BaseImageUnavailable) as caught:
-        bases.provision(client, force=True, say=lambda _: None)
+        prov.provision(client, force=True, say=lambda _: None)
     message = str(caught.value)
     assert "debootstrap failed" in message and "bundle import" in message
     assert _base_ids(client) == before, "a failed provisioning leaves the existing bases as they were"

@@ -1,13 +1,17 @@
 """Real builds through both builders: cache, failures, bad input, interruption."""
 
+import contextlib
+import os
 import signal
+import socket
 import threading
 import time
 import uuid
 
+import docker
 import pytest
 
-from multistage import BuildFailed, MultistageError, build
+from multistage import BuildFailed, EngineUnavailable, MultistageError, build
 from multistage.apps import copy_app
 
 builders = pytest.mark.parametrize("builder", ["classic", "buildkit"])
@@ -83,7 +87,10 @@ def test_a_syntax_error_names_its_line_under_both_builders(client, fixtures, bui
 def test_an_unknown_target_is_one_sentence_listing_the_stages(client, fixtures):
     with pytest.raises(MultistageError) as caught:
         build(fixtures / "two-stage", target="prod", client=client, progress=False, builder="buildkit")
-    assert str(caught.value) == "There is no stage 'prod'; this Dockerfile has: builder, 1."
+    assert (
+        str(caught.value)
+        == "There is no stage 'prod'; this Dockerfile has: builder, 1 (FROM ${ALPINE_IMAGE})."
+    )
 
 
 def test_an_unknown_builder_is_refused(client, fixtures):
@@ -133,3 +140,98 @@ def test_interrupting_a_build_leaves_no_container_and_the_next_build_works(clien
 def _container_ids(client) -> set[str]:
     # One API call: listing through the high-level API races with the engine removing containers.
     return {c["Id"] for c in client.api.containers(all=True)}
+
+
+# --- error paths, tried as a user would ---------------------------------------------------
+
+
+class _SocketProxy:
+    """A unix-socket proxy to the engine that can be cut, as when the engine stops mid-build."""
+
+    def __init__(self, target: str, path: str):
+        self.target, self.path = target, path
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(path)
+        self.server.listen()
+        self.pairs: list[tuple[socket.socket, socket.socket]] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                inner, _ = self.server.accept()
+            except OSError:
+                return
+            outer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            outer.connect(self.target)
+            self.pairs.append((inner, outer))
+            for a, b in ((inner, outer), (outer, inner)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+
+    def cut(self):
+        self.server.close()
+        for pair in self.pairs:
+            for sock in pair:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+
+
+@builders
+def test_an_engine_that_stops_mid_build_is_one_sentence_naming_the_running_step(client, tmp_path, builder):
+    socket_path = getattr(client.api.adapters.get("http+docker://"), "socket_path", None)
+    if socket_path is None:
+        pytest.skip("the engine is not on a unix socket, which the cut is made on")
+    proxy = _SocketProxy(socket_path, str(tmp_path / "engine.sock"))
+    cut_client = docker.DockerClient(base_url=f"unix://{tmp_path / 'engine.sock'}", timeout=600)
+    (tmp_path / "Dockerfile").write_text(
+        f"ARG ALPINE_IMAGE=alpine:latest\nFROM ${{ALPINE_IMAGE}}\nRUN echo {uuid.uuid4().hex} && sleep 60\n"
+    )
+    before = _container_ids(client)
+    threading.Timer(4, proxy.cut).start()
+    with pytest.raises(EngineUnavailable) as caught:
+        build(tmp_path, nocache=True, client=cut_client, progress=False, builder=builder)
+    assert "stopped answering during the build" in str(caught.value)
+    assert "sleep 60` was running" in str(caught.value)
+    deadline = time.monotonic() + 30
+    while _container_ids(client) - before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _container_ids(client) == before, "the engine cancels the build once the client is gone"
+
+
+@builders
+def test_copy_from_a_stage_that_does_not_exist_names_it_and_the_stages(client, tmp_path, builder):
+    (tmp_path / "Dockerfile").write_text(
+        "ARG ALPINE_IMAGE=alpine:latest\nFROM ${ALPINE_IMAGE} AS build\nRUN echo hi > /out\n"
+        "FROM ${ALPINE_IMAGE}\nCOPY --from=nope /out /out\n"
+    )
+    with pytest.raises(BuildFailed) as caught:
+        build(tmp_path, client=client, progress=False, builder=builder)
+    message = str(caught.value).splitlines()[0]
+    assert "there is no stage named 'nope' (COPY --from=nope was taken as an image name" in message
+    assert message.endswith("stages: build, 1 (FROM ${ALPINE_IMAGE})")
+
+
+@builders
+def test_a_build_the_engine_refuses_as_it_starts_is_build_failed_and_closes_its_files(
+    client, app_copy, tmp_path, builder
+):
+    record = tmp_path / "stream.jsonl"
+    with pytest.raises(BuildFailed) as caught:
+        build(app_copy("two-stage"), tag="Not A Valid Tag", client=client, record=record, builder=builder)
+    assert "invalid" in str(caught.value).lower() and "reference" in str(caught.value).lower()
+    assert record.exists()
+    open_files = {os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd") if _is_link(fd)}
+    assert str(record) not in open_files, "the recording is closed"
+
+
+def _is_link(fd: str) -> bool:
+    return os.path.islink(f"/proc/self/fd/{fd}")

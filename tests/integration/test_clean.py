@@ -3,8 +3,8 @@
 import pytest
 
 from multistage import build
-from multistage.bases import RECIPES, active_profile
 from multistage.clean import clean
+from multistage.profiles import RECIPES, active_profile
 
 
 @pytest.mark.runs_last

@@ -52,7 +52,7 @@ def test_python_non_root_rejects_the_documents_example_and_accepts_the_solution(
 
 def test_secret_layer_answer_is_checked_against_the_measured_layer(client):
     from multistage.exercises import check_secret_layer
-    from multistage.scenarios import secret_leak
+    from multistage.experiments.overview import secret_leak
 
     leak = secret_leak(client, progress=False)
     assert not check_secret_layer(None, leak).passed

@@ -8,7 +8,7 @@ import pytest
 from multistage import BuildFailed, ContainerFailed, build
 from multistage.apps import APPS, copy_app
 from multistage.containers import smoke_test
-from multistage.inspect import facts, file_tree
+from multistage.contents import facts, file_tree
 
 VARIANTS = [(app.name, variant) for app in APPS.values() for variant in app.dockerfiles]
 

@@ -2,12 +2,13 @@
 
 import pytest
 
-from multistage.build import parse_stream, read_recording
-from multistage.stages import dockerfile_bases, global_args
+from multistage import classic
+from multistage.build import read_recording
+from multistage.dockerfile import dockerfile_bases, global_args
 
 
 def test_cold_build_has_every_step_with_stage_and_nothing_cached(recordings):
-    parsed = parse_stream(read_recording(recordings / "two-stage-cold.jsonl"))
+    parsed = classic.parse(read_recording(recordings / "two-stage-cold.jsonl"))
     assert parsed.error is None and parsed.image_id.startswith("sha256:")
     instructions = [s.instruction for s in parsed.steps]
     assert instructions[:3] == [
@@ -28,19 +29,19 @@ def test_multi_stage_stream_reports_an_image_id_per_stage_and_keeps_the_last(rec
     messages = read_recording(recordings / "two-stage-cold.jsonl")
     aux_ids = [m["aux"]["ID"] for _, m in messages if "aux" in m]
     assert len(aux_ids) == 2, "the classic builder sends one aux ID per stage"
-    assert parse_stream(messages).image_id == aux_ids[-1]
+    assert classic.parse(messages).image_id == aux_ids[-1]
 
 
 def test_rebuild_without_changes_is_all_cached_and_fast(recordings):
-    cold = parse_stream(read_recording(recordings / "two-stage-cold.jsonl"))
-    cached = parse_stream(read_recording(recordings / "two-stage-cached.jsonl"))
+    cold = classic.parse(read_recording(recordings / "two-stage-cold.jsonl"))
+    cached = classic.parse(read_recording(recordings / "two-stage-cached.jsonl"))
     assert all(s.cached for s in cached.steps)
     assert sum(s.seconds for s in cached.steps) < sum(s.seconds for s in cold.steps)
 
 
 def test_step_seconds_run_from_header_to_next_header(recordings):
     messages = read_recording(recordings / "two-stage-cold.jsonl")
-    parsed = parse_stream(messages)
+    parsed = classic.parse(messages)
     run = next(s for s in parsed.steps if s.keyword == "RUN")
     headers = [t for t, m in messages if m.get("stream", "").startswith("Step ")]
     index = parsed.steps.index(run)
@@ -55,13 +56,13 @@ def test_header_and_newline_in_separate_chunks_are_joined():
         (0.2, {"stream": "true\n ---> Using cache\n"}),
         (0.3, {"aux": {"ID": "sha256:abc"}}),
     ]
-    parsed = parse_stream(messages)
+    parsed = classic.parse(messages)
     assert [s.instruction for s in parsed.steps] == ["FROM x", "RUN true"]
     assert parsed.steps[1].cached
 
 
 def test_failing_step_is_named_with_the_engine_error(recordings):
-    parsed = parse_stream(read_recording(recordings / "failing.jsonl"))
+    parsed = classic.parse(read_recording(recordings / "failing.jsonl"))
     assert parsed.image_id is None
     assert parsed.steps[-1].instruction == 'RUN echo "about to fail" && exit 3'
     assert "returned a non-zero code: 3" in parsed.error
@@ -70,8 +71,9 @@ def test_failing_step_is_named_with_the_engine_error(recordings):
 
 def test_progress_callback_sees_each_step(recordings):
     seen = []
-    parse_stream(
-        read_recording(recordings / "failing.jsonl"), on_step=lambda n, total: seen.append((n, total))
+    classic.parse(
+        read_recording(recordings / "failing.jsonl"),
+        on_step=lambda n, total, instruction: seen.append((n, total)),
     )
     assert seen == [(1, 7), (2, 7), (3, 7), (4, 7)]
 

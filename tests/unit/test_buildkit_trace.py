@@ -6,14 +6,15 @@ import tarfile
 
 import pytest
 
-from multistage.build import parse_stream, read_recording
-from multistage.buildkit import TRACE_ID, context_tar, decode_status, parse_trace
+from multistage import buildkit, classic
+from multistage.build import available_builders, read_recording
+from multistage.buildkit import TRACE_ID, context_tar, decode_status
 from multistage.errors import MultistageError
 
 
 def parsed(recordings, fixtures, name, fixture):
     text = (fixtures / fixture / "Dockerfile").read_text()
-    return parse_trace(read_recording(recordings / f"buildkit-{name}.jsonl"), text)
+    return buildkit.parse(read_recording(recordings / f"buildkit-{name}.jsonl"), text)
 
 
 def test_trace_messages_are_status_responses_with_named_vertices(recordings):
@@ -26,18 +27,18 @@ def test_trace_messages_are_status_responses_with_named_vertices(recordings):
 
 
 def test_cold_build_maps_vertices_to_the_classic_step_numbers(recordings, fixtures):
-    buildkit = parsed(recordings, fixtures, "two-stage-cold", "two-stage")
-    classic = parse_stream(read_recording(recordings / "two-stage-cold.jsonl"))
-    assert buildkit.error is None and buildkit.image_id.startswith("sha256:")
-    by_number = {s.number: s for s in classic.steps}
-    for step in buildkit.steps:
+    bk = parsed(recordings, fixtures, "two-stage-cold", "two-stage")
+    cl = classic.parse(read_recording(recordings / "two-stage-cold.jsonl"))
+    assert bk.error is None and bk.image_id.startswith("sha256:")
+    by_number = {s.number: s for s in cl.steps}
+    for step in bk.steps:
         assert step.instruction == by_number[step.number].instruction
         assert step.stage == by_number[step.number].stage
     # BuildKit has no vertex for ARG, CMD or ENV: they only change the image config.
-    assert {s.keyword for s in buildkit.steps} <= {"FROM", "RUN", "COPY", "ADD", "WORKDIR"}
+    assert {s.keyword for s in bk.steps} <= {"FROM", "RUN", "COPY", "ADD", "WORKDIR"}
     # Measured on Engine 20.10: --no-cache makes RUN and COPY run again, but WORKDIR's
     # directory creation may still come from the cache.
-    work = [s for s in buildkit.steps if s.keyword in ("RUN", "COPY")]
+    work = [s for s in bk.steps if s.keyword in ("RUN", "COPY")]
     assert len(work) == 3 and not any(s.cached for s in work)
 
 
@@ -56,11 +57,11 @@ def test_unchanged_rebuild_reports_every_step_cached(recordings, fixtures):
 
 
 def test_stage_the_target_does_not_need_never_runs(recordings, fixtures):
-    buildkit = parsed(recordings, fixtures, "unused-stage", "unused-stage")
-    classic = parse_stream(read_recording(recordings / "unused-stage.jsonl"))
-    assert 0 not in {s.stage for s in buildkit.steps}
-    assert {s.stage for s in buildkit.steps} == {1, 2}
-    assert any(s.stage == 0 and s.keyword == "RUN" and not s.cached for s in classic.steps)
+    bk = parsed(recordings, fixtures, "unused-stage", "unused-stage")
+    cl = classic.parse(read_recording(recordings / "unused-stage.jsonl"))
+    assert 0 not in {s.stage for s in bk.steps}
+    assert {s.stage for s in bk.steps} == {1, 2}
+    assert any(s.stage == 0 and s.keyword == "RUN" and not s.cached for s in cl.steps)
 
 
 def test_failing_step_is_named_with_its_own_log(recordings, fixtures):
@@ -73,7 +74,7 @@ def test_failing_step_is_named_with_its_own_log(recordings, fixtures):
 def test_a_classic_stream_asked_as_buildkit_is_refused(recordings, fixtures):
     text = (fixtures / "two-stage" / "Dockerfile").read_text()
     with pytest.raises(MultistageError, match="classic builder although BuildKit"):
-        parse_trace(read_recording(recordings / "two-stage-cold.jsonl"), text)
+        buildkit.parse(read_recording(recordings / "two-stage-cold.jsonl"), text)
 
 
 def test_context_is_plain_ustar_and_honours_dockerignore(tmp_path):
@@ -106,11 +107,11 @@ def test_decoder_skips_fields_it_does_not_declare():
 
 
 def test_without_buildkit_the_notebooks_get_the_classic_builder_and_a_visible_note(monkeypatch):
-    import multistage.buildkit as bk
-
-    monkeypatch.setattr(bk, "buildkit_available", lambda client: (False, "the engine ignored version=2"))
+    monkeypatch.setattr(
+        buildkit, "buildkit_available", lambda client: (False, "the engine ignored version=2")
+    )
     said = []
-    assert bk.available_builders(None, say=said.append) == ("classic",)
+    assert available_builders(None, say=said.append) == ("classic",)
     assert said == [
         "Note: BuildKit is not available on this engine (the engine ignored version=2); "
         "this notebook shows the classic builder only, and its BuildKit checks are skipped."

@@ -10,23 +10,14 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from multistage.apps import APPS  # noqa: E402
-from multistage.build import BuildReport, parse_stream, read_recording  # noqa: E402
 from multistage.charts import cache_heatmap, layer_breakdown, rebuild_times, size_comparison  # noqa: E402
-from multistage.scenarios import EDITS, IGNORED_FILE, ScenarioSet, apply_edit  # noqa: E402
+from multistage.experiments.edits import EDITS, IGNORED_FILE, ScenarioSet, apply_edit  # noqa: E402
 
 
-def _report(recordings, name, size=1_000_000):
-    parsed = parse_stream(read_recording(recordings / name))
-    seconds = sum(s.seconds for s in parsed.steps)
-    return BuildReport(
-        parsed.image_id, [], size, "classic", "local", "Dockerfile", "ctx", None, seconds, parsed.steps
-    )
-
-
-def test_size_chart_titles_the_ratio_and_uses_log_scale_for_wide_spreads(recordings):
+def test_size_chart_titles_the_ratio_and_uses_log_scale_for_wide_spreads(recorded_report):
     reports = {
-        "single": _report(recordings, "two-stage-cold.jsonl", 700e6),
-        "multi": _report(recordings, "two-stage-cold.jsonl", 7e6),
+        "single": recorded_report("two-stage", size=int(700e6), recording="two-stage-cold.jsonl"),
+        "multi": recorded_report("two-stage", size=int(7e6), recording="two-stage-cold.jsonl"),
     }
     fig = size_comparison(reports, subject="Go")
     ax = fig.axes[0]
@@ -35,9 +26,9 @@ def test_size_chart_titles_the_ratio_and_uses_log_scale_for_wide_spreads(recordi
     assert any("local profile" in t.get_text() for t in fig.texts)
 
 
-def test_cache_heatmap_counts_the_steps_an_edit_reran(recordings):
-    cold = _report(recordings, "two-stage-cold.jsonl")
-    cached = _report(recordings, "two-stage-cached.jsonl")
+def test_cache_heatmap_counts_the_steps_an_edit_reran(recorded_report):
+    cold = recorded_report("two-stage", recording="two-stage-cold.jsonl")
+    cached = recorded_report("two-stage", recording="two-stage-cached.jsonl")
     scenarios = ScenarioSet("two-stage", "Dockerfile", cached, {"no change": cached, "source edit": cold})
     fig = cache_heatmap(scenarios)
     work = [s for s in cold.steps if s.keyword not in ("FROM", "ARG")]
@@ -46,9 +37,9 @@ def test_cache_heatmap_counts_the_steps_an_edit_reran(recordings):
     assert set(scenarios.to_dataframe()["edit"]) == {"no change", "source edit"}
 
 
-def test_rebuild_time_chart_compares_dockerfiles(recordings):
-    cold = _report(recordings, "two-stage-cold.jsonl")
-    cached = _report(recordings, "two-stage-cached.jsonl")
+def test_rebuild_time_chart_compares_dockerfiles(recorded_report):
+    cold = recorded_report("two-stage", recording="two-stage-cold.jsonl")
+    cached = recorded_report("two-stage", recording="two-stage-cached.jsonl")
     sets = {
         "good order": ScenarioSet("a", "Dockerfile", cached, {"source edit": cached}),
         "bad order": ScenarioSet("a", "Dockerfile", cached, {"source edit": cold}),

@@ -3,7 +3,7 @@
 import io
 import tarfile
 
-from multistage.inspect import instruction_from_history, merge_layers, read_image_archive
+from multistage.contents import instruction_from_history, merge_layers, read_image_archive
 
 
 def test_recorded_layers_apply_whiteouts_opaque_dirs_and_symlinks(recordings):

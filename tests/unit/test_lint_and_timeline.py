@@ -5,11 +5,12 @@ import matplotlib
 matplotlib.use("Agg")
 
 from multistage.apps import APPS  # noqa: E402
-from multistage.build import BuildReport, parse_stream, read_recording  # noqa: E402
-from multistage.buildkit import parse_trace  # noqa: E402
-from multistage.charts import timeline  # noqa: E402
+from multistage.charts import (
+    stage_graph,
+    timeline,  # noqa: E402
+)
+from multistage.dockerfile import parse_stages  # noqa: E402
 from multistage.lint import hadolint, resolve_from_lines, sample_dockerfiles, serious  # noqa: E402
-from multistage.stages import parse_stages, stage_graph  # noqa: E402
 
 
 def test_from_lines_get_the_arg_defaults_and_nothing_else_changes():
@@ -38,31 +39,8 @@ def test_a_dockerfile_hadolint_cannot_parse_is_a_finding_not_a_crash():
     assert list(findings["code"]) == ["DL1000"]
 
 
-def _report(recordings, fixtures, name, builder):
-    text = (fixtures / name / "Dockerfile").read_text()
-    if builder == "buildkit":
-        parsed = parse_trace(read_recording(recordings / f"buildkit-{name}.jsonl"), text)
-    else:
-        parsed = parse_stream(read_recording(recordings / f"{name}.jsonl"))
-    seconds = max(s.start + s.seconds for s in parsed.steps)
-    return BuildReport(
-        parsed.image_id,
-        [],
-        1,
-        builder,
-        "local",
-        "Dockerfile",
-        str(fixtures / name),
-        None,
-        seconds,
-        parsed.steps,
-        {},
-        text,
-    )
-
-
-def test_timeline_has_a_panel_per_builder_and_a_measured_title(recordings, fixtures):
-    reports = {b: _report(recordings, fixtures, "unused-stage", b) for b in ("classic", "buildkit")}
+def test_timeline_has_a_panel_per_builder_and_a_measured_title(recorded_report):
+    reports = {b: recorded_report("unused-stage", b) for b in ("classic", "buildkit")}
     fig = timeline(reports)
     assert len(fig.axes) == 2
     fast = min(reports, key=lambda b: reports[b].seconds)
@@ -71,7 +49,7 @@ def test_timeline_has_a_panel_per_builder_and_a_measured_title(recordings, fixtu
     assert len(bars) == len(reports["buildkit"].steps)
 
 
-def test_stage_graph_of_a_report_shows_the_stages_that_ran(recordings, fixtures):
-    report = _report(recordings, fixtures, "unused-stage", "buildkit")
+def test_stage_graph_of_a_report_shows_the_stages_that_ran(recorded_report):
+    report = recorded_report("unused-stage", "buildkit")
     fig = stage_graph(parse_stages(report.dockerfile_text), report=report)
     assert fig.axes[0].get_title() == "buildkit: building `2` ran 2 of 3 stages"

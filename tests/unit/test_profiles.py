@@ -2,10 +2,11 @@
 
 import pytest
 
-from multistage.bases import DOCUMENT_IMAGES, LOCAL, LOCAL_NAMESPACE, RECIPES, decide_profile, recipe_hash
 from multistage.clean import is_removable
 from multistage.errors import MultistageError
 from multistage.labels import PROJECT, PROJECT_VALUE
+from multistage.profiles import DOCUMENT_IMAGES, LOCAL, LOCAL_NAMESPACE, RECIPES, decide_profile
+from multistage.provision import recipe_hash
 
 
 @pytest.mark.parametrize(

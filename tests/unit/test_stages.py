@@ -7,8 +7,9 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from multistage.apps import APPS  # noqa: E402
+from multistage.charts import stage_graph
+from multistage.dockerfile import parse_stages, reachable  # noqa: E402
 from multistage.errors import MultistageError  # noqa: E402
-from multistage.stages import parse_stages, reachable, stage_graph  # noqa: E402
 
 
 def test_named_stages_of_the_node_app():

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The "builder pattern", file 3 of 3: build, copy the artefact out through a container, build
-# again. (The tutorial runs the same steps through the Docker SDK: multistage.scenarios.builder_pattern.)
+# again. (The tutorial runs the same steps through the Docker SDK: multistage.experiments.overview.builder_pattern.)
 # Run from sample_apps/go.
 set -e
 docker build -t go-app:build -f builder-pattern/Dockerfile.build .

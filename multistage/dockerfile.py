@@ -1,34 +1,61 @@
-"""Read a Dockerfile's stages (names, bases, `COPY --from` edges) and draw them as a graph."""
+"""The one Dockerfile parser: instructions numbered like the builders number them, stages, their edges."""
 
 from __future__ import annotations
 
 import re
 import tempfile
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
 
 from .errors import MultistageError
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
 __all__ = [
     "Instruction",
     "Stage",
+    "copy_source",
     "dockerfile_bases",
+    "from_parts",
     "global_args",
     "instructions",
     "numbered_instructions",
     "parse_stages",
     "reachable",
-    "stage_graph",
+    "read_dockerfile",
+    "stage_list",
 ]
 
 _FROM = re.compile(r"^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
 _COPY_FROM = re.compile(r"--from=(\S+)")
 _VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def read_dockerfile(path: Path) -> str:
+    """Read a Dockerfile as UTF-8 text.
+
+    Raises:
+        MultistageError: The file is not UTF-8; the message names the file and the byte offset.
+    """
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MultistageError(
+            f"{path} is not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x}); "
+            "save it as UTF-8 and build again."
+        ) from None
+
+
+def from_parts(value: str) -> tuple[str, str | None]:
+    """``(image or stage, AS name or None)`` of a ``FROM`` line's value (``--platform`` skipped)."""
+    match = _FROM.match(value.strip())
+    return (match[1], match[2]) if match else (value.strip(), None)
+
+
+def copy_source(value: str) -> str | None:
+    """The ``--from=`` of a ``COPY``/``ADD`` value, or ``None``."""
+    found = _COPY_FROM.search(value)
+    return found[1] if found else None
 
 
 @dataclass
@@ -42,7 +69,7 @@ class Stage:
         base_stage: Index of the earlier stage it starts from, or ``None`` for an image.
         copies_from: Indexes of earlier stages it copies files from (``COPY --from``).
         external_copies: Images it copies from directly (``COPY --from=image``).
-        steps: Number of instructions after its ``FROM``.
+        from_line: Its ``FROM`` line as written, to name an unnamed stage.
     """
 
     index: int
@@ -51,7 +78,7 @@ class Stage:
     base_stage: int | None = None
     copies_from: list[int] = field(default_factory=list)
     external_copies: list[str] = field(default_factory=list)
-    steps: int = 0
+    from_line: str = ""
 
     @property
     def label(self) -> str:
@@ -122,23 +149,27 @@ def parse_stages(text: str, build_args: dict[str, str] | None = None) -> list[St
     by_label: dict[str, int] = {}
     for instruction, value in instructions(text):
         if instruction == "FROM":
-            match = _FROM.match(value.strip())
-            base = _VAR.sub(lambda m: args.get(m[1], ""), match[1]) if match else value.strip()
-            stage = Stage(len(stages), match[2] if match else None, base, by_label.get(base))
+            image, name = from_parts(value)
+            base = _VAR.sub(lambda m: args.get(m[1], ""), image)
+            stage = Stage(len(stages), name, base, by_label.get(base), from_line=f"FROM {value.strip()}")
             stages.append(stage)
             by_label[str(stage.index)] = stage.index
             if stage.name:
                 by_label[stage.name] = stage.index
-        elif stages:
-            stages[-1].steps += 1
-            source = _COPY_FROM.search(value) if instruction in ("COPY", "ADD") else None
-            if source:
-                ref = source[1]
-                if ref in by_label:
-                    stages[-1].copies_from.append(by_label[ref])
-                else:
-                    stages[-1].external_copies.append(ref)
+        elif stages and instruction in ("COPY", "ADD"):
+            ref = copy_source(value)
+            if ref is None:
+                continue
+            if ref in by_label:
+                stages[-1].copies_from.append(by_label[ref])
+            else:
+                stages[-1].external_copies.append(ref)
     return stages
+
+
+def stage_list(stages: list[Stage]) -> str:
+    """``builder, 1 (FROM alpine)``: names as they are, unnamed stages by index and FROM line."""
+    return ", ".join(s.name or f"{s.index} ({s.from_line})" for s in stages)
 
 
 def dockerfile_bases(text: str, build_args: dict[str, str] | None = None) -> list[str]:
@@ -162,9 +193,7 @@ def reachable(stages: list[Stage], target: str | None = None) -> set[int]:
     elif target in labels:
         start = labels[target]
     else:
-        raise MultistageError(
-            f"There is no stage {target!r}; this Dockerfile has: {', '.join(s.label for s in stages)}."
-        )
+        raise MultistageError(f"There is no stage {target!r}; this Dockerfile has: {stage_list(stages)}.")
     seen: set[int] = set()
     todo = [start]
     while todo:
@@ -177,60 +206,3 @@ def reachable(stages: list[Stage], target: str | None = None) -> set[int]:
         if stage.base_stage is not None:
             todo.append(stage.base_stage)
     return seen
-
-
-def stage_graph(
-    stages: list[Stage], target: str | None = None, title: str | None = None, report=None
-) -> Figure:
-    """Draw stages left to right: solid arrows for ``FROM <stage>``, dashed for ``COPY --from``.
-
-    Without ``report``, stages the target needs are blue and the others grey (BuildKit skips
-    them). With a :class:`~multistage.build.BuildReport`, blue marks the stages that build
-    actually ran (measured), and the title names its builder.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyBboxPatch
-
-    needed = reachable(stages, target) if report is None else report.stages_run
-    fig, ax = plt.subplots(figsize=(max(6, 2.3 * len(stages)), 2.8))
-    centres = {s.index: (2.3 * s.index, 0.0) for s in stages}
-    for stage in stages:
-        x, y = centres[stage.index]
-        color = "#3b75af" if stage.index in needed else "#bfbfbf"
-        ax.add_patch(FancyBboxPatch((x - 0.9, y - 0.45), 1.8, 0.9, boxstyle="round,pad=0.05", color=color))
-        base = stage.base if stage.base_stage is None else f"stage {stages[stage.base_stage].label}"
-        ax.text(x, y + 0.12, stage.label, ha="center", va="center", color="white", fontsize=10, weight="bold")
-        ax.text(x, y - 0.2, f"FROM {base}"[:28], ha="center", va="center", color="white", fontsize=7)
-    for stage in stages:
-        sources = stage.copies_from + ([stage.base_stage] if stage.base_stage is not None else [])
-        for source in sources:
-            (x0, _), (x1, _) = centres[source], centres[stage.index]
-            dashed = source in stage.copies_from
-            y = 0.3 if dashed else -0.3
-            bend = (-0.25 if dashed else 0.25) if x1 - x0 > 2.4 else 0.0
-            ax.annotate(
-                "",
-                xy=(x1 - 0.9, y),
-                xytext=(x0 + 0.9, y),
-                arrowprops={
-                    "arrowstyle": "->",
-                    "linestyle": "--" if dashed else "-",
-                    "color": "#333333",
-                    "connectionstyle": f"arc3,rad={bend}",
-                },
-            )
-    ax.set_xlim(-1.2, 2.3 * (len(stages) - 1) + 1.2)
-    ax.set_ylim(-1.3, 1.3)
-    ax.axis("off")
-    goal = target or stages[-1].label
-    skipped = len(stages) - len(needed)
-    if report is not None:
-        default = f"{report.builder}: building `{goal}` ran {len(needed)} of {len(stages)} stages"
-    else:
-        default = f"Building `{goal}` needs {len(needed)} of {len(stages)} stages" + (
-            f"; BuildKit skips {skipped}" if skipped else ""
-        )
-    ax.set_title(title or default, fontsize=10)
-    fig.text(0.01, 0.01, "solid: FROM an earlier stage, dashed: COPY --from", fontsize=8, color="#555555")
-    fig.tight_layout()
-    return fig

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import posixpath
 import re
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import docker
 import pandas as pd
+
+from .dockerfile import copy_source, dockerfile_bases, numbered_instructions, parse_stages
+from .errors import MultistageError
+from .results import BuildReport
 
 __all__ = [
     "Entry",
@@ -31,6 +36,7 @@ __all__ = [
     "layers_dataframe",
     "merge_layers",
     "node_modules",
+    "exported_layers",
     "read_image_archive",
 ]
 
@@ -161,12 +167,38 @@ def _entry(member: tarfile.TarInfo) -> Entry:
     return Entry("other")
 
 
+@contextlib.contextmanager
+def exported_layers(client: docker.DockerClient, image: str) -> Iterator[list]:
+    """Export ``image`` (``docker save``) and yield its layer tars, lowest first, as readable file objects.
+
+    The one place an image is exported. Both archive layouts are read: the classic one
+    (``<id>/layer.tar``) and the OCI one, whose duplicate layers are symlinks to the first copy.
+    """
+    with tempfile.TemporaryFile(suffix=".tar") as handle:
+        for chunk in client.api.get_image(client.images.get(image).id):
+            handle.write(chunk)
+        handle.seek(0)
+        with tarfile.open(fileobj=handle) as archive:
+            yield _layer_files(archive)
+
+
 def read_image_archive(path: str) -> FileTree:
     """Merge the layers of a ``docker save`` archive (classic or OCI layout) at ``path``."""
     with tarfile.open(path) as archive:
-        manifest = json.load(archive.extractfile("manifest.json"))
-        layer_names = manifest[0]["Layers"]
-        return merge_layers(archive.extractfile(name) for name in layer_names)
+        return merge_layers(_layer_files(archive))
+
+
+def _layer_files(archive: tarfile.TarFile) -> list:
+    """The layer tars of an opened ``docker save`` archive, lowest first, symlinks followed."""
+    files = []
+    for name in json.load(archive.extractfile("manifest.json"))[0]["Layers"]:
+        member = archive.getmember(name)
+        if member.issym():
+            member = archive.getmember(
+                posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname))
+            )
+        files.append(archive.extractfile(member))
+    return files
 
 
 _TREES: dict[str, FileTree] = {}
@@ -178,11 +210,8 @@ def file_tree(client: docker.DockerClient, image: str) -> FileTree:
     """Export ``image`` and return its merged file tree (cached per image id)."""
     image_id = client.images.get(image).id
     if image_id not in _TREES:
-        with tempfile.NamedTemporaryFile(suffix=".tar") as handle:
-            for chunk in client.api.get_image(image_id):
-                handle.write(chunk)
-            handle.flush()
-            tree = read_image_archive(handle.name)
+        with exported_layers(client, image_id) as layer_files:
+            tree = merge_layers(layer_files)
         while len(_TREES) >= _TREES_KEPT:
             _TREES.pop(next(iter(_TREES)))
         _TREES[image_id] = tree
@@ -200,7 +229,6 @@ class ImageFacts:
     compilers: tuple[str, ...]
     node: str | None
     file_count: int
-    file_bytes: int
     user: str  # the image's USER; "" means root
 
     @property
@@ -237,7 +265,6 @@ def facts(client: docker.DockerClient, image: str) -> ImageFacts:
         compilers=tuple(c for c in COMPILERS if tree.which(c)),
         node=tree.which("node"),
         file_count=len(files),
-        file_bytes=sum(size for _, size in files),
     )
 
 
@@ -314,17 +341,16 @@ def layers(client: docker.DockerClient, image: str, base: str | None = None, ste
     ]
 
 
-def layers_dataframe(client: docker.DockerClient, report) -> pd.DataFrame:
+def layers_dataframe(client: docker.DockerClient, report: BuildReport) -> pd.DataFrame:
     """The layers of a build's image as a DataFrame: instruction, size_mb, from_base.
 
     Args:
         client: Docker client.
-        report: A :class:`multistage.build.BuildReport`; its final stage's base and steps
-            name the layers.
+        report: A :class:`~multistage.results.BuildReport`; its final stage's base and steps
+            name the layers (its Dockerfile is read from the report, not from its context,
+            which may be a temporary copy that is gone).
     """
-    from .stages import dockerfile_bases
-
-    text = (Path(report.context) / report.dockerfile).read_text()
+    text = report.dockerfile_text
     final_from = [s for s in report.steps if s.keyword == "FROM"][-1].instruction
     base = (
         None if final_from.split()[1].lower() == "scratch" else dockerfile_bases(text, report.build_args)[-1]
@@ -419,22 +445,17 @@ def find_in_layers(
     layer (``docker save``), which is what this does.
     """
     hits = []
-    with tempfile.NamedTemporaryFile(suffix=".tar") as handle:
-        for chunk in client.api.get_image(client.images.get(image).id):
-            handle.write(chunk)
-        handle.flush()
-        with tarfile.open(handle.name) as archive:
-            manifest = json.load(archive.extractfile("manifest.json"))
-            for index, layer_name in enumerate(manifest[0]["Layers"]):
-                with tarfile.open(fileobj=archive.extractfile(layer_name), mode="r:*") as layer:
-                    for member in layer:
-                        if member.isreg() and posixpath.basename(member.name) == name:
-                            data = layer.extractfile(member).read(max_bytes)
-                            hits.append(LayerHit(index, "/" + member.name.lstrip("./"), data))
+    with exported_layers(client, image) as layer_files:
+        for index, fileobj in enumerate(layer_files):
+            with tarfile.open(fileobj=fileobj, mode="r:*") as layer:
+                for member in layer:
+                    if member.isreg() and posixpath.basename(member.name) == name:
+                        data = layer.extractfile(member).read(max_bytes)
+                        hits.append(LayerHit(index, "/" + member.name.lstrip("./"), data))
     return hits
 
 
-def files_by_stage(client: docker.DockerClient, report) -> pd.DataFrame:
+def files_by_stage(client: docker.DockerClient, report: BuildReport) -> pd.DataFrame:
     """The files the final stage added to its base, each with the instruction and the stage it came from.
 
     The final stage's ``RUN``/``COPY``/``ADD`` instructions made the image's top layers, in
@@ -442,7 +463,7 @@ def files_by_stage(client: docker.DockerClient, report) -> pd.DataFrame:
 
     Args:
         client: Docker client.
-        report: The :class:`~multistage.build.BuildReport` of the image.
+        report: The :class:`~multistage.results.BuildReport` of the image.
 
     Returns:
         One row per regular file: ``path``, ``bytes``, ``stage``, ``instruction``.
@@ -451,17 +472,13 @@ def files_by_stage(client: docker.DockerClient, report) -> pd.DataFrame:
         MultistageError: The layers cannot be matched to the instructions (the final stage
             starts from another stage, or the counts differ).
     """
-    from .errors import MultistageError
-    from .stages import numbered_instructions, parse_stages
-
     text = report.dockerfile_text
     stages = parse_stages(text, report.build_args)
     final = next(s for s in stages if s.label == report.target) if report.target else stages[-1]
     owned = []
     for item in numbered_instructions(text):
         if item.stage == final.index and item.keyword in ("RUN", "COPY", "ADD"):
-            source = re.search(r"--from=(\S+)", item.value)
-            owned.append((item.text, source[1] if source else final.label))
+            owned.append((item.text, copy_source(item.value) or final.label))
     if final.base_stage is not None:
         raise MultistageError(
             f"Stage {final.label} starts from another stage; pass a report whose final stage starts from an image."
@@ -470,32 +487,25 @@ def files_by_stage(client: docker.DockerClient, report) -> pd.DataFrame:
         0 if final.base == "scratch" else len(client.images.get(final.base).attrs["RootFS"]["Layers"])
     )
     rows = []
-    with tempfile.NamedTemporaryFile(suffix=".tar") as handle:
-        for chunk in client.api.get_image(report.image_id):
-            handle.write(chunk)
-        handle.flush()
-        with tarfile.open(handle.name) as archive:
-            names = json.load(archive.extractfile("manifest.json"))[0]["Layers"]
-            if len(names) - base_layers != len(owned):
-                raise MultistageError(
-                    f"The image has {len(names) - base_layers} layers above its base but the final stage has "
-                    f"{len(owned)} RUN/COPY/ADD instructions; files cannot be attributed."
-                )
-            for name, (instruction, stage) in zip(names[base_layers:], owned, strict=True):
-                member = archive.getmember(name)
-                if member.issym():  # OCI-style archives link duplicate layers
-                    member = archive.getmember(posixpath.join(posixpath.dirname(name), member.linkname))
-                with tarfile.open(fileobj=archive.extractfile(member), mode="r:*") as layer:
-                    rows += [
-                        {
-                            "path": "/" + m.name.lstrip("./"),
-                            "bytes": m.size,
-                            "stage": stage,
-                            "instruction": instruction,
-                        }
-                        for m in layer
-                        if m.isreg()
-                    ]
+    with exported_layers(client, report.image_id) as layer_files:
+        added = layer_files[base_layers:]
+        if len(added) != len(owned):
+            raise MultistageError(
+                f"The image has {len(added)} layers above its base but the final stage has "
+                f"{len(owned)} RUN/COPY/ADD instructions; files cannot be attributed."
+            )
+        for fileobj, (instruction, stage) in zip(added, owned, strict=True):
+            with tarfile.open(fileobj=fileobj, mode="r:*") as layer:
+                rows += [
+                    {
+                        "path": "/" + m.name.lstrip("./"),
+                        "bytes": m.size,
+                        "stage": stage,
+                        "instruction": instruction,
+                    }
+                    for m in layer
+                    if m.isreg()
+                ]
     return pd.DataFrame(rows, columns=["path", "bytes", "stage", "instruction"])
 
 

@@ -1,0 +1,134 @@
+"""The classic builder through the Docker SDK: start a build, turn its JSON message stream into steps.
+
+One of the two builders behind :func:`multistage.build.build`; :mod:`multistage.buildkit` is the
+other. Both offer ``start(client, context, request)`` and ``parse(messages, dockerfile_text,
+on_step)`` and return the same :class:`~multistage.results.ParsedStream`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import docker
+
+from .dockerfile import from_parts
+from .results import BuildRequest, ParsedStream, Step
+
+__all__ = [
+    "NAME",
+    "parse",
+    "start",
+]
+
+NAME = "classic"
+
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+
+
+def start(client: docker.DockerClient, context: Path, request: BuildRequest) -> Iterator[dict]:
+    """Start a classic build and yield its decoded JSON messages.
+
+    Intermediate containers are removed also when a step fails; base images are never pulled
+    (the profile provides them). Closing the generator closes the connection, and the engine
+    cancels the build.
+
+    Raises:
+        docker.errors.APIError: The engine refused the build (a Dockerfile that does not parse
+            is refused with HTTP 400 when the stream is first read).
+    """
+    stream = client.api.build(
+        path=str(context),
+        dockerfile=request.dockerfile,
+        tag=request.tag,
+        target=request.target,
+        buildargs=request.build_args,
+        labels=request.labels,
+        rm=True,
+        forcerm=True,
+        nocache=request.nocache,
+        decode=True,
+        pull=False,
+    )
+    try:
+        yield from stream
+    finally:
+        stream.close()
+
+
+def parse(
+    messages: Iterable[tuple[float, dict]],
+    dockerfile_text: str = "",
+    on_step: Callable[[int, int | None, str], None] | None = None,
+) -> ParsedStream:
+    """Read a classic builder's JSON message stream into steps.
+
+    The engine sends a step header and its newline as separate messages, so ``stream`` text is
+    joined before it is split into lines. A step's seconds run from its header to the next
+    header (or the end of the stream). The stream names every step itself, so
+    ``dockerfile_text`` is not needed (it is part of the builders' common signature).
+
+    Args:
+        messages: ``(seconds since start, decoded message)`` pairs, in arrival order.
+        dockerfile_text: Unused.
+        on_step: Called with ``(number, total, instruction)`` each time a step starts.
+
+    Returns:
+        The parsed steps, final image id, error text (if the build failed) and log lines.
+    """
+    steps: list[Step] = []
+    log: list[str] = []
+    starts: list[float] = []
+    buffer = ""
+    image_id = None
+    error = None
+    total = None
+    stage = -1
+    stage_name = None
+    last_t = 0.0
+
+    def handle(line: str, t: float) -> None:
+        nonlocal stage, stage_name, total
+        header = _STEP.match(line)
+        if header:
+            number, total, instruction = int(header[1]), int(header[2]), header[3].strip()
+            keyword, _, value = instruction.partition(" ")
+            if keyword.upper() == "FROM":
+                stage += 1
+                stage_name = from_parts(value)[1]
+            step = Step(number, stage, stage_name, instruction, False, 0.0)
+            step.cached = not step.does_work
+            steps.append(step)
+            starts.append(t)
+            if on_step:
+                on_step(number, total, instruction)
+        elif steps and line.strip() == "---> Using cache":
+            steps[-1].cached = True
+        elif steps and steps[-1].keyword == "FROM" and line.lstrip().startswith(("Pulling", "Digest:")):
+            steps[-1].cached = False  # a pulled base image is work
+        log.append(line)
+
+    for t, message in messages:
+        last_t = t
+        if "stream" in message:
+            buffer += message["stream"]
+            *lines, buffer = buffer.split("\n")
+            for line in lines:
+                handle(line, t)
+        elif "status" in message:
+            # Pull progress of a FROM image; only its first line per layer is worth a log line.
+            text = " ".join(str(message.get(k, "")) for k in ("status", "id")).strip()
+            handle(text, t)
+        elif "aux" in message and isinstance(message["aux"], dict) and "ID" in message["aux"]:
+            image_id = message["aux"]["ID"]
+        if "error" in message or "errorDetail" in message:
+            error = message.get("error") or message["errorDetail"].get("message", "unknown error")
+    if buffer:
+        handle(buffer, last_t)
+    ends = starts[1:] + [last_t]
+    for step, start, end in zip(steps, starts, ends, strict=True):
+        step.seconds = round(max(end - start, 0.0), 4)
+        step.start = round(start - starts[0], 4)
+    failed = steps[-1] if error and steps else None
+    return ParsedStream(steps, None if error else image_id, error, log, total, failed)

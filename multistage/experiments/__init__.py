@@ -1,0 +1,9 @@
+"""Experiments, one module per notebook that runs them; edits.py is shared by notebooks 00, 01 and 06.
+
+- ``overview`` — notebook 00: a deleted secret read back from layers; the builder pattern.
+- ``edits`` — notebooks 00, 01, 06: rebuild after a source, dependency or ignored-file edit.
+- ``go_example`` — notebook 02: HTTPS with and without a CA bundle.
+- ``named_stages`` — notebook 04: failing tests under each builder; an unused slow stage.
+- ``best_practices`` — notebook 06: final images, stage order, ``.dockerignore``, stage names.
+- ``sample_table`` — ``make run`` and sample_apps/README.md: every variant measured.
+"""

@@ -1,0 +1,184 @@
+"""Experiments of notebook 06 (best practices): final images, stage order, .dockerignore, stage names."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import docker
+import pandas as pd
+
+from ..apps import APPS, copy_app
+from ..build import BUILDERS
+from ..buildkit import context_tar
+from ..containers import copy_from_image, smoke_test
+from ..contents import facts, file_tree
+from ..engine import client_or_connect
+from ..profiles import active_profile
+from ..progress import experiment
+from .edits import ScenarioSet, run_scenarios
+
+__all__ = [
+    "RUNTIMES",
+    "dockerignore_effect",
+    "orderings",
+    "runtimes",
+    "stage_references",
+]
+
+#: Final-image roles of the document's first best practice, and the image playing each role.
+RUNTIMES = {
+    "full": "golang:1.21",
+    "slim": "debian:bookworm-slim",
+    "minimal (alpine)": "alpine:latest",
+    "distroless": "gcr.io/distroless/static-debian12",
+    "scratch": "scratch",
+}
+
+
+def runtimes(
+    builder: str = "classic", client: docker.DockerClient | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """Build the Go app's ``Dockerfile.runtime`` once per final base in :data:`RUNTIMES` and serve it.
+
+    Returns:
+        One row per runtime: the base used under the active profile, image size, whether a
+        shell is present, and the ``/health`` status (all on 127.0.0.1).
+    """
+    client = client_or_connect(client)
+    profile = active_profile(client, say=lambda _: None)
+    app = APPS["go"]
+    rows = []
+    for role, image in RUNTIMES.items():
+        base = profile.resolve(image)
+        with experiment(f"final image: {role}"):
+            report = app.build(
+                "runtime",
+                client=client,
+                builder=builder,
+                build_args={"RUNTIME_IMAGE": base},
+                tag=app.tag(f"runtime-{role.split()[0]}", builder=builder),
+                progress=progress,
+            )
+        info = facts(client, report.image_id)
+        health = smoke_test(client, report.image_id, app.port, check=False)
+        rows.append(
+            {
+                "runtime": role,
+                "document's image": image,
+                "base used": base,
+                "size_mb": round(report.size_mb, 1),
+                "shell": info.shell or "none",
+                "health": health.status,
+            }
+        )
+    return pd.DataFrame(rows).set_index("runtime")
+
+
+def stage_references(
+    builder: str = "classic", client: docker.DockerClient | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """Build the Go app's ``stage-names/`` Dockerfiles and see which binary each one shipped.
+
+    ``Dockerfile.index`` copies ``--from=0``; ``Dockerfile.index-inserted`` is the same after a
+    debug stage was inserted first; ``Dockerfile.named-inserted`` names its stages.
+
+    Returns:
+        One row per Dockerfile: the shipped ``/app/main``'s size, whether it is the release
+        binary (same bytes count as in the unmodified Dockerfile), and the ``/health`` status.
+    """
+    client = client_or_connect(client)
+    app = APPS["go"]
+    rows = []
+    for variant in ("index", "index-inserted", "named-inserted"):
+        with experiment(app.dockerfiles[variant]):
+            report = app.build(variant, client=client, builder=builder, progress=progress)
+        binary = file_tree(client, report.image_id).entries["/app/main"].size
+        health = smoke_test(client, report.image_id, app.port, check=False)
+        rows.append({"dockerfile": app.dockerfiles[variant], "binary_bytes": binary, "health": health.status})
+    frame = pd.DataFrame(rows).set_index("dockerfile")
+    frame["release binary"] = frame["binary_bytes"] == frame["binary_bytes"].iloc[0]
+    return frame
+
+
+def orderings(
+    app: str = "node",
+    dockerfiles: dict[str, str] | None = None,
+    builders: tuple[str, ...] = tuple(BUILDERS),
+    edits: tuple[str, ...] = ("source edit", "dependency edit"),
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
+) -> dict[str, ScenarioSet]:
+    """Run the same edits against differently ordered Dockerfiles of one app, under each builder.
+
+    Args:
+        app: The sample app.
+        dockerfiles: Label -> Dockerfile (default: the document's order, dependency files
+            first, against ``Dockerfile.source-first``).
+        builders: Builders to run each under.
+        edits: Names from :data:`~multistage.experiments.edits.EDITS`.
+        client: Docker client.
+        progress: Show progress bars.
+
+    Returns:
+        ``"<label> (<builder>)"`` -> :class:`ScenarioSet`.
+    """
+    dockerfiles = dockerfiles or {
+        "dependencies first": "Dockerfile",
+        "source first": "Dockerfile.source-first",
+    }
+    results = {}
+    for builder in builders:
+        for label, dockerfile in dockerfiles.items():
+            with experiment(f"orderings: {label}"):
+                results[f"{label} ({builder})"] = run_scenarios(
+                    app, dockerfile, edits=list(edits), client=client, progress=progress, builder=builder
+                )
+    return results
+
+
+def dockerignore_effect(
+    builder: str = "classic", client: docker.DockerClient | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """What ``.dockerignore`` changes for the Node app: the context sent, and a rebuild after an ignored file changed.
+
+    The context is measured on a working copy as a developer has it after ``npm ci``: the
+    sources plus ``node_modules`` (copied out of the ``dependencies`` stage's image). The
+    rebuilds use a clean copy, with and without its ``.dockerignore``.
+
+    Returns:
+        Two rows (``with .dockerignore``, ``without``): context megabytes, and the share of
+        steps from cache and seconds of the rebuild after ``NOTES.md`` changed.
+    """
+    client = client_or_connect(client)
+    sample = APPS["node"]
+    with experiment(".dockerignore · node_modules for a working copy"):
+        dependencies = sample.build(
+            "stages", target="dependencies", builder=builder, client=client, progress=progress
+        )
+    sizes = {}
+    with tempfile.TemporaryDirectory(prefix="multistage-node-") as tmp:
+        working_copy = copy_app(sample, Path(tmp))
+        copy_from_image(client, dependencies.image_id, "/app/node_modules", working_copy)
+        for ignore in (True, False):
+            sizes[ignore] = len(context_tar(working_copy, sample.dockerfiles["multi"], dockerignore=ignore))
+    rows = []
+    for label, without in (("with .dockerignore", ()), ("without", (".dockerignore",))):
+        with experiment(f".dockerignore · {label}"):
+            rebuild = run_scenarios(
+                sample,
+                edits=["ignored-file edit"],
+                client=client,
+                progress=progress,
+                builder=builder,
+                without=without,
+            ).rebuilds["ignored-file edit"]
+        rows.append(
+            {
+                "": label,
+                "context_mb": round(sizes[not without] / 1e6, 2),
+                "cached_share": round(rebuild.cached_share, 3),
+                "rebuild_s": rebuild.seconds,
+            }
+        )
+    return pd.DataFrame(rows).set_index("")

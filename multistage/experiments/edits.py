@@ -1,0 +1,140 @@
+"""Edit-and-rebuild experiments (notebooks 00, 01 and 06): which steps a typical change sends back through the builder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import pandas as pd
+
+from ..apps import APPS, SampleApp, copy_app
+from ..build import build
+from ..progress import experiment
+from ..results import BuildReport
+
+__all__ = [
+    "EDITS",
+    "IGNORED_FILE",
+    "ScenarioSet",
+    "apply_edit",
+    "run_scenarios",
+]
+
+#: Edit name -> what it touches. Every edit carries a fresh nonce, so it is new to the engine
+#: on every run and the rebuild shows what a learner's own change would cost.
+EDITS = {
+    "no change": None,
+    "source edit": "source",
+    "dependency edit": "manifest",
+    "ignored-file edit": "ignored",
+}
+#: A file every app's .dockerignore excludes (*.md).
+IGNORED_FILE = "NOTES.md"
+
+
+@dataclass
+class ScenarioSet:
+    """A baseline build and one rebuild per edit, all of the same Dockerfile."""
+
+    app: str
+    dockerfile: str
+    baseline: BuildReport
+    rebuilds: dict[str, BuildReport] = field(default_factory=dict)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per edit and step: edit, number, stage, stage_name, instruction, cached, seconds."""
+        frames = []
+        for edit, report in self.rebuilds.items():
+            frame = report.to_dataframe()
+            frame.insert(0, "edit", edit)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per edit: share of steps from cache and rebuild seconds."""
+        return pd.DataFrame(
+            [
+                {"edit": edit, "cached_share": round(r.cached_share, 3), "seconds": r.seconds}
+                for edit, r in self.rebuilds.items()
+            ]
+        )
+
+
+def apply_edit(app: SampleApp, directory: Path, edit: str, nonce: str) -> None:
+    """Change ``directory`` (a copy of ``app``) the way ``edit`` says, marked with ``nonce``.
+
+    Raises:
+        KeyError: ``edit`` is not one of :data:`EDITS`.
+    """
+    target = EDITS[edit]
+    if target is None:
+        return
+    if target == "ignored":
+        (directory / IGNORED_FILE).write_text(f"Notes that never reach the image: {nonce}\n")
+        return
+    path = directory / (app.source if target == "source" else app.manifest)
+    if path.suffix == ".json":
+        data = json.loads(path.read_text())
+        data["description"] = f"{data.get('description', '')} (edit {nonce})".strip()
+        path.write_text(json.dumps(data, indent=2) + "\n")
+    else:
+        comment = "#" if path.suffix in (".py", ".txt") else "//"
+        path.write_text(path.read_text() + f"{comment} edit {nonce}\n")
+
+
+def run_scenarios(
+    app: str | SampleApp,
+    dockerfile: str = "Dockerfile",
+    edits: list[str] | None = None,
+    dockerfile_text: str | None = None,
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
+    builder: str = "classic",
+    without: tuple[str, ...] = (),
+) -> ScenarioSet:
+    """Copy ``app`` to a temporary directory, build it, then rebuild it after each edit.
+
+    Each edit starts from the unedited copy (the previous edit is undone first), so every
+    rebuild is compared with the same baseline.
+
+    Args:
+        app: A :class:`SampleApp` or its name.
+        dockerfile: The Dockerfile to build, relative to the app.
+        edits: Names from :data:`EDITS` (default: all of them, in order).
+        dockerfile_text: Build this text instead of the app's Dockerfile (e.g. a reordered copy).
+        client: Docker client.
+        progress: Show progress bars.
+        builder: ``"classic"`` or ``"buildkit"``.
+        without: Files to delete from the copy first (e.g. ``(".dockerignore",)``).
+
+    Returns:
+        The :class:`ScenarioSet`.
+    """
+    app = APPS[app] if isinstance(app, str) else app
+    edits = list(EDITS) if edits is None else edits
+    with tempfile.TemporaryDirectory(prefix=f"multistage-{app.name}-") as tmp:
+        copy = copy_app(app, Path(tmp))
+        if dockerfile_text is not None:
+            (copy / dockerfile).write_text(dockerfile_text)
+        for name in without:
+            (copy / name).unlink()
+        pristine = Path(tmp) / "pristine"
+        shutil.copytree(copy, pristine)
+        with experiment(f"{app.name}/{dockerfile} ({builder})"):
+            with experiment("baseline"):
+                baseline = build(copy, dockerfile, client=client, progress=progress, builder=builder)
+            result = ScenarioSet(app.name, dockerfile, baseline)
+            for edit in edits:
+                apply_edit(app, copy, edit, uuid.uuid4().hex[:12])
+                with experiment(edit):
+                    result.rebuilds[edit] = build(
+                        copy, dockerfile, client=client, progress=progress, builder=builder
+                    )
+                shutil.rmtree(copy)
+                shutil.copytree(pristine, copy)
+        return result

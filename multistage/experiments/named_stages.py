@@ -1,0 +1,103 @@
+"""Experiments of notebook 04 (named stages): which stages each builder runs, and what that skips."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import docker
+import pandas as pd
+
+from ..apps import APPS, build_text
+from ..build import BUILDERS
+from ..errors import BuildFailed
+from ..progress import experiment
+from ..results import BuildReport
+
+__all__ = [
+    "FAILING_TESTS",
+    "skipped_tests",
+    "slow_unused_stage",
+]
+
+#: App -> (path, content) of a test that always fails: added to a copy of the app to see
+#: which builds really run the tests.
+FAILING_TESTS = {
+    "node": (
+        "test/deliberately-failing.test.ts",
+        'test("fails on purpose", () => {\n  expect(1 + 1).toBe(3);\n});\n',
+    ),
+    "go": (
+        "zz_deliberately_failing_test.go",
+        'package main\n\nimport "testing"\n\nfunc TestFailsOnPurpose(t *testing.T) {\n\tt.Fatal("fails on purpose")\n}\n',
+    ),
+}
+
+
+def skipped_tests(
+    variants: tuple[str, ...] = ("stages", "gated"),
+    builders: tuple[str, ...] = tuple(BUILDERS),
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Build the Node app's ``--target production`` with a deliberately failing test, per Dockerfile and builder.
+
+    A build that ships an image although a test fails has skipped its tests.
+
+    Returns:
+        One row per (dockerfile, builder): ``image_built``, ``failed_step`` and ``seconds``,
+        indexed by ``(dockerfile, builder)``.
+    """
+    app = APPS["node"]
+    path, content = FAILING_TESTS["node"]
+    rows = []
+    for variant in variants:
+        for builder in builders:
+            row = {"dockerfile": app.dockerfiles[variant], "builder": builder}
+            started = time.monotonic()
+            try:
+                with experiment(f"failing test · {app.dockerfiles[variant]} ({builder})"):
+                    build_text(
+                        app,
+                        app.dockerfile_text(variant),
+                        files={path: content},
+                        target="production",
+                        builder=builder,
+                        client=client,
+                        progress=progress,
+                    )
+                row.update(image_built=True, failed_step=None)
+            except BuildFailed as exc:
+                row.update(image_built=False, failed_step=exc.step)
+            row["seconds"] = round(time.monotonic() - started, 1)
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["dockerfile", "builder"])
+
+
+def slow_unused_stage(
+    seconds: int = 10,
+    builders: tuple[str, ...] = tuple(BUILDERS),
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
+) -> dict[str, BuildReport]:
+    """Build the Node app's ``Dockerfile.slow-stage`` for ``--target production``, per builder.
+
+    Production does not need the ``docs`` stage, whose step sleeps ``seconds``. Each builder
+    first builds once to warm its own cache (the two builders keep separate caches); the
+    measured build then gets a fresh ``DOCS_NONCE``, so only the docs step is new.
+
+    Returns:
+        Builder -> the measured :class:`BuildReport`.
+    """
+    app = APPS["node"]
+    reports = {}
+    for builder in builders:
+        options = {"target": "production", "builder": builder, "client": client, "progress": progress}
+        with experiment(f"unused {seconds} s stage ({builder}) · warm-up"):
+            app.build(
+                "slow-stage", build_args={"DOCS_SECONDS": str(seconds), "DOCS_NONCE": "warm-up"}, **options
+            )
+        nonce = {"DOCS_SECONDS": str(seconds), "DOCS_NONCE": uuid.uuid4().hex[:12]}
+        with experiment(f"unused {seconds} s stage ({builder}) · measured"):
+            reports[builder] = app.build("slow-stage", build_args=nonce, **options)
+    return reports

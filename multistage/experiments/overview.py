@@ -1,0 +1,120 @@
+"""Experiments of notebook 00 (overview and benefits): a deleted secret in layers, and the builder pattern."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+
+from ..apps import APPS, copy_app
+from ..build import build
+from ..containers import copy_from_image
+from ..contents import LayerHit, find_in_layers
+from ..engine import client_or_connect
+from ..progress import experiment
+from ..results import BuildReport
+
+__all__ = [
+    "BuilderPattern",
+    "SecretLeak",
+    "builder_pattern",
+    "secret_leak",
+]
+
+
+@dataclass
+class SecretLeak:
+    """The same secret-using build in one stage and in two, and where the secret ended up."""
+
+    token: str
+    single: BuildReport
+    multi: BuildReport
+    single_hits: list[LayerHit]
+    multi_hits: list[LayerHit]
+
+    @property
+    def recovered_from_single(self) -> bool:
+        """True when the token could be read back from a layer of the one-stage image."""
+        return any(self.token.encode() in hit.content for hit in self.single_hits)
+
+
+def secret_leak(client: docker.DockerClient | None = None, progress: bool = True) -> SecretLeak:
+    """Build ``sample_apps/go/secret/`` with a fresh random token, then search both images' layers.
+
+    The token file is written only into a temporary copy of the app and never committed.
+    """
+    client = client_or_connect(client)
+    app = APPS["go"]
+    token = f"tutorial-token-{uuid.uuid4().hex}"
+    with tempfile.TemporaryDirectory(prefix="multistage-secret-") as tmp:
+        copy = copy_app(app, Path(tmp))
+        (copy / "token.txt").write_text(token + "\n")
+        with experiment("secret · one stage"):
+            single = build(copy, "secret/Dockerfile.single", client=client, progress=progress)
+        with experiment("secret · multi-stage"):
+            multi = build(copy, "secret/Dockerfile.multi", client=client, progress=progress)
+    return SecretLeak(
+        token,
+        single,
+        multi,
+        find_in_layers(client, single.image_id, "token.txt"),
+        find_in_layers(client, multi.image_id, "token.txt"),
+    )
+
+
+@dataclass
+class BuilderPattern:
+    """The pre-multi-stage "builder pattern" (two Dockerfiles and a script) beside one multi-stage file.
+
+    Attributes:
+        build_image: The build image (compiler, sources, binary).
+        run_image: The run image made from the copied-out binary.
+        multi_stage: The document's multi-stage build of the same app.
+        files: Approach -> the files a maintainer keeps (read from ``sample_apps/go``).
+        commands: Approach -> the commands that produce the image (read from ``build.sh``).
+    """
+
+    build_image: BuildReport
+    run_image: BuildReport
+    multi_stage: BuildReport
+    files: dict[str, list[str]]
+    commands: dict[str, list[str]]
+
+
+def builder_pattern(client: docker.DockerClient | None = None, progress: bool = True) -> BuilderPattern:
+    """Run ``sample_apps/go/builder-pattern/build.sh``'s steps through the SDK, and the multi-stage build.
+
+    Steps: build the build image; create a container from it and copy ``/app/main`` out of it
+    (``docker cp``); remove the container; build the run image from a context holding the binary.
+    """
+    client = client_or_connect(client)
+    app = APPS["go"]
+    pattern = app.path / "builder-pattern"
+    with experiment("builder pattern · build image"):
+        build_image = build(app.path, "builder-pattern/Dockerfile.build", client=client, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="multistage-builder-pattern-") as tmp:
+        copy_from_image(client, build_image.image_id, "/app/main", Path(tmp))
+        shutil.copy(pattern / "Dockerfile.run", Path(tmp) / "Dockerfile.run")
+        with experiment("builder pattern · run image"):
+            run_image = build(tmp, "Dockerfile.run", client=client, progress=progress)
+    with experiment("multi-stage"):
+        multi_stage = app.build("multi", client=client, progress=progress)
+    script = (pattern / "build.sh").read_text().splitlines()
+    commands = [line for line in script if line.strip() and not line.lstrip().startswith(("#", "set "))]
+    return BuilderPattern(
+        build_image,
+        run_image,
+        multi_stage,
+        files={
+            "builder pattern": sorted(f"builder-pattern/{p.name}" for p in pattern.iterdir() if p.is_file()),
+            "multi-stage": [multi_stage.dockerfile],
+        },
+        commands={
+            "builder pattern": commands,
+            "multi-stage": [f"docker build -t go-app:latest -f {multi_stage.dockerfile} ."],
+        },
+    )

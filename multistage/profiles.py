@@ -1,0 +1,304 @@
+"""Base-image profiles: which image plays each of the document's base images (official or a local stand-in)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import docker
+
+from .dockerfile import global_args
+from .engine import client_or_connect, connect
+from .errors import BaseImageUnavailable, MultistageError
+
+__all__ = [
+    "DOCUMENT_IMAGES",
+    "LOCAL",
+    "LOCAL_NAMESPACE",
+    "OFFICIAL",
+    "Profile",
+    "RECIPES",
+    "Recipe",
+    "active_profile",
+    "decide_profile",
+    "image_present",
+    "pull_official",
+]
+
+#: Namespace of every local stand-in; never an official name.
+LOCAL_NAMESPACE = "multistage-local"
+SUITE = "bookworm"
+
+#: The images the document uses, each with the role it plays.
+DOCUMENT_IMAGES = {
+    "node:18": "Node.js builder",
+    "node:18-alpine": "Node.js runtime",
+    "golang:1.21": "Go builder",
+    "alpine:latest": "minimal image with a shell",
+    "python:3.11": "Python builder",
+    "python:3.11-slim": "Python runtime",
+    "nginx:alpine": "web server",
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one local stand-in is built.
+
+    Attributes:
+        name: Recipe name; its Dockerfile is ``recipes/<name>.Dockerfile``.
+        tag: The local image reference, in :data:`LOCAL_NAMESPACE`.
+        stands_in_for: Official references this image replaces.
+        parent: Recipe whose image is passed as ``BASE`` (``None`` for the debootstrap root).
+        files: Other files from ``recipes/`` the Dockerfile copies.
+        version: Command printing the main component's version (``None``: no program to ask).
+        notes: How it differs from the official image, for docs/base-images.md.
+    """
+
+    name: str
+    tag: str
+    stands_in_for: tuple[str, ...]
+    parent: str | None
+    files: tuple[str, ...] = ()
+    version: tuple[str, ...] | None = None
+    notes: str = ""
+
+
+def _local(name: str, version: str) -> str:
+    return f"{LOCAL_NAMESPACE}/{name}:{version}"
+
+
+#: In build order: every parent comes before its children.
+RECIPES: tuple[Recipe, ...] = (
+    Recipe(
+        "debian-slim",
+        _local("debian-slim", SUITE),
+        ("debian:bookworm-slim",),
+        None,
+        version=("cat", "/etc/debian_version"),
+        notes="debootstrap minbase; docs and locales removed as in the official slim image; "
+        "adds ca-certificates (with the extra CA certificates), which the official slim image lacks",
+    ),
+    Recipe(
+        "buildpack",
+        _local("buildpack", SUITE),
+        ("buildpack-deps:bookworm",),
+        "debian-slim",
+        version=("gcc", "-dumpfullversion"),
+        notes="build-essential, curl, git, pkg-config, xz-utils only; the official image has many more -dev libraries",
+    ),
+    Recipe(
+        "node-builder",
+        _local("node-builder", "18"),
+        ("node:18", "node:18-bookworm", "node:18.20.8-bookworm"),
+        "buildpack",
+        version=("sh", "-c", "echo node $(node --version), npm $(npm --version)"),
+        notes="Debian's nodejs and npm packages in /usr; no yarn or corepack",
+    ),
+    Recipe(
+        "node-runtime",
+        _local("node-runtime", "18"),
+        ("node:18-alpine", "node:18.20.8-alpine3.21", "node:18-slim", "node:18-bookworm-slim"),
+        "debian-slim",
+        version=("node", "--version"),
+        notes="glibc Debian rather than musl Alpine, so larger than node:18-alpine; no npm",
+    ),
+    Recipe(
+        "go-builder",
+        _local("go-builder", "1.21"),
+        ("golang:1.21", "golang:1.21-bookworm", "golang:1.21.13-bookworm"),
+        "buildpack",
+        version=("go", "version"),
+        notes="Go 1.21 from bookworm-backports in /usr/lib/go-1.21; GOPATH /go and GOTOOLCHAIN=local as upstream",
+    ),
+    Recipe(
+        "python-builder",
+        _local("python-builder", "3.11"),
+        ("python:3.11", "python:3.11-bookworm", "python:3.11.11-bookworm"),
+        "buildpack",
+        version=("sh", "-c", "python --version && pip --version | cut -d' ' -f1-2"),
+        notes="Debian's Python in /usr rather than /usr/local; externally-managed marker removed so pip works as upstream",
+    ),
+    Recipe(
+        "python-runtime",
+        _local("python-runtime", "3.11"),
+        ("python:3.11-slim", "python:3.11-slim-bookworm", "python:3.11.11-slim-bookworm"),
+        "debian-slim",
+        version=("python", "--version"),
+        notes="Debian's python3 and pip, no compiler or headers",
+    ),
+    Recipe(
+        "busybox",
+        _local("busybox", SUITE),
+        ("alpine:latest", "alpine"),
+        "debian-slim",
+        ("apk",),
+        version=("sh", "-c", "busybox | head -1"),
+        notes="static busybox and the CA bundle; its `apk` accepts only packages already present (ca-certificates)",
+    ),
+    Recipe(
+        "static",
+        _local("static", SUITE),
+        ("gcr.io/distroless/static-debian12", "gcr.io/distroless/static-debian12:nonroot"),
+        "debian-slim",
+        notes="files of base-files, netbase and tzdata, the CA bundle, users root, nobody and nonroot (65532); no shell",
+    ),
+    Recipe(
+        "nginx",
+        _local("nginx", SUITE),
+        ("nginx:alpine",),
+        "debian-slim",
+        ("nginx-default.conf",),
+        version=("nginx", "-v"),
+        notes="Debian's nginx laid out like the official image: /usr/share/nginx/html, conf.d, logs to stdout/stderr",
+    ),
+)
+RECIPES_BY_NAME = {recipe.name: recipe for recipe in RECIPES}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Which images play the roles of the document's base images.
+
+    Attributes:
+        name: ``official`` or ``local``.
+        images: Official reference -> the image used for it.
+        reason: Why this profile was chosen (printed and kept in results).
+    """
+
+    name: str
+    images: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+
+    def resolve(self, ref: str) -> str:
+        """Return the image used for ``ref`` under this profile."""
+        return self.images.get(ref, ref)
+
+    def build_args_for(self, dockerfile_text: str) -> dict[str, str]:
+        """Build args that swap each global ``ARG`` default for this profile's image."""
+        return {
+            name: self.resolve(default)
+            for name, default in global_args(dockerfile_text).items()
+            if default and self.resolve(default) != default
+        }
+
+    def check_bases(
+        self, client: docker.DockerClient, refs: list[str], dockerfile: str = "the Dockerfile"
+    ) -> None:
+        """Make sure every base a build needs is usable under this profile.
+
+        Raises:
+            BaseImageUnavailable: A base is missing (local profile) or has no stand-in.
+        """
+        if self.name != "local":
+            return
+        for ref in refs:
+            if ref in self.images:
+                raise BaseImageUnavailable(
+                    f"{dockerfile} names {ref} directly in FROM, which cannot be pulled offline; declare "
+                    f"it as `ARG BASE_IMAGE={ref}` before the first FROM and use `FROM ${{BASE_IMAGE}}`."
+                )
+            if not ref.startswith(LOCAL_NAMESPACE + "/"):
+                raise BaseImageUnavailable(
+                    f"{dockerfile} needs {ref}, which the local profile has no stand-in for; use one of "
+                    f"{', '.join(sorted(self.images))}, or the official profile with internet access."
+                )
+            if not image_present(client, ref):
+                raise BaseImageUnavailable(
+                    f"The local base image {ref} is not on this engine; run `python -m multistage provision` "
+                    "(or `python -m multistage bundle import FILE` from your instructor)."
+                )
+
+
+OFFICIAL = Profile("official", {})
+LOCAL = Profile("local", {ref: recipe.tag for recipe in RECIPES for ref in recipe.stands_in_for})
+
+_active: Profile | None = None
+
+
+def decide_profile(requested: str, official_present: bool, pull_error: str | None) -> tuple[str, str]:
+    """Decide which profile to use.
+
+    Args:
+        requested: ``auto``, ``official`` or ``local``.
+        official_present: Every document image is already on the engine.
+        pull_error: Why pulling an official image failed, or ``None`` if it worked (or was not tried).
+
+    Returns:
+        ``(profile name, reason)``.
+
+    Raises:
+        MultistageError: ``requested`` is not a known profile.
+    """
+    if requested not in ("auto", "official", "local"):
+        raise MultistageError(
+            f"Unknown base-image profile {requested!r}; set MULTISTAGE_PROFILE to auto, official or local."
+        )
+    if requested == "local":
+        return "local", "requested (MULTISTAGE_PROFILE=local)"
+    if requested == "official":
+        return "official", "requested (MULTISTAGE_PROFILE=official)"
+    if official_present:
+        return "official", "the document's official images are on this engine"
+    if pull_error is None:
+        return "official", "the document's official images can be pulled"
+    return "local", f"official images cannot be pulled ({pull_error})"
+
+
+def active_profile(client: docker.DockerClient | None = None, say=None) -> Profile:
+    """Return the base-image profile for this process, choosing it on first use.
+
+    ``MULTISTAGE_PROFILE`` (``auto`` by default) decides; ``auto`` uses the official images when
+    they are present or pullable within a short timeout, else the local stand-ins.
+    """
+    global _active
+    if _active is None:
+        client = client_or_connect(client)
+        requested = os.environ.get("MULTISTAGE_PROFILE", "auto").strip().lower() or "auto"
+        present = all(image_present(client, ref) for ref in DOCUMENT_IMAGES)
+        pull_error = None
+        if requested == "auto" and not present:
+            pull_error = _try_pull("alpine:latest")
+        name, reason = decide_profile(requested, present, pull_error)
+        base = LOCAL if name == "local" else OFFICIAL
+        _active = Profile(base.name, base.images, reason)
+        (say or print)(f"Base-image profile: {_active.name} ({reason}).")
+    return _active
+
+
+def pull_official(client: docker.DockerClient, say=print) -> None:
+    """Pull every document image that is not on the engine yet (the official profile's setup).
+
+    Raises:
+        BaseImageUnavailable: An image could not be pulled.
+    """
+    for ref in DOCUMENT_IMAGES:
+        if image_present(client, ref):
+            continue
+        say(f"  pulling {ref}")
+        try:
+            client.images.pull(ref)
+        except docker.errors.APIError as exc:
+            raise BaseImageUnavailable(
+                f"Pulling {ref} failed ({exc.explanation or exc}); check the network, or use "
+                "MULTISTAGE_PROFILE=local to build offline stand-ins."
+            ) from exc
+
+
+def _try_pull(ref: str, timeout: float = 20) -> str | None:
+    try:
+        connect(timeout=timeout).images.pull(ref)
+    except Exception as exc:  # any failure means "not pullable here"; the reason is reported
+        # The engine's own explanation ("... no such host") says more than the HTTP wrapper.
+        text = str(getattr(exc, "explanation", None) or exc).strip() or type(exc).__name__
+        return text.splitlines()[0][:160]
+    return None
+
+
+def image_present(client: docker.DockerClient, ref: str) -> bool:
+    """True when the engine has an image called ``ref``."""
+    try:
+        client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        return False
+    return True

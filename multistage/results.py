@@ -1,0 +1,180 @@
+"""What a build did: its steps, its stages, its image — the result types every other module shares."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+__all__ = [
+    "LOG_TAIL",
+    "BuildReport",
+    "BuildRequest",
+    "ParsedStream",
+    "Step",
+    "does_work",
+]
+
+#: Lines of a log kept for the error message of a failed build or container.
+LOG_TAIL = 15
+
+
+def does_work(keyword: str, stage: int) -> bool:
+    """Whether an instruction builds anything: ``FROM`` and the global ``ARG`` lines do not.
+
+    Such steps count as cached unless a base image had to be pulled, and charts show them grey.
+    """
+    return not (keyword == "FROM" or (keyword == "ARG" and stage < 0))
+
+
+@dataclass
+class Step:
+    """One Dockerfile instruction as the builder ran it.
+
+    ``stage`` counts ``FROM`` lines from 0; the global ``ARG`` lines before the first ``FROM``
+    have stage -1. ``cached`` is True when the builder reused a cached layer (see
+    :func:`does_work` for steps that build nothing). ``start`` is when the step started, in
+    seconds from the first step's start.
+    """
+
+    number: int
+    stage: int
+    stage_name: str | None
+    instruction: str
+    cached: bool
+    seconds: float
+    start: float = 0.0
+
+    @property
+    def keyword(self) -> str:
+        """The instruction keyword, upper-case (``RUN``, ``COPY``, ...)."""
+        return self.instruction.split(None, 1)[0].upper() if self.instruction else ""
+
+    @property
+    def does_work(self) -> bool:
+        """False for ``FROM`` and global ``ARG`` steps, which build nothing."""
+        return does_work(self.keyword, self.stage)
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What a builder is asked to build; the same for both builders.
+
+    Attributes:
+        dockerfile: The Dockerfile's path relative to the context.
+        tag: ``name:tag`` for the result, or ``None``.
+        target: Build only up to this stage.
+        build_args: Build args (the profile's base images included).
+        labels: Labels for the image.
+        nocache: Ignore the build cache.
+    """
+
+    dockerfile: str
+    tag: str | None = None
+    target: str | None = None
+    build_args: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    nocache: bool = False
+
+
+@dataclass
+class ParsedStream:
+    """A build's message stream read by either builder.
+
+    Attributes:
+        steps: The steps that ran, in Dockerfile order.
+        image_id: The image built, or ``None`` when the build failed.
+        error: The engine's error text, or ``None``.
+        log: The lines the build printed.
+        total_steps: Instructions in the Dockerfile, when the stream says.
+        failed: The step that failed, when one did.
+    """
+
+    steps: list[Step]
+    image_id: str | None
+    error: str | None
+    log: list[str]
+    total_steps: int | None
+    failed: Step | None = None
+
+
+@dataclass
+class BuildReport:
+    """What one build did and produced.
+
+    Attributes:
+        image_id: The image's id.
+        tags: Its tags.
+        size: Its size in bytes.
+        builder: ``classic`` or ``buildkit``.
+        profile: The base-image profile the build used.
+        dockerfile: The Dockerfile's path relative to ``context``.
+        context: The build context (may be a temporary copy that no longer exists).
+        target: The ``--target`` stage, or ``None``.
+        seconds: Wall time of the build.
+        steps: Every step that ran.
+        build_args: The build args given.
+        dockerfile_text: The Dockerfile as built.
+    """
+
+    image_id: str
+    tags: list[str]
+    size: int
+    builder: str
+    profile: str
+    dockerfile: str
+    context: str
+    target: str | None
+    seconds: float
+    steps: list[Step] = field(default_factory=list)
+    build_args: dict[str, str] = field(default_factory=dict)
+    dockerfile_text: str = ""
+
+    @property
+    def size_mb(self) -> float:
+        """Image size in megabytes (10^6 bytes), as ``docker images`` shows it."""
+        return self.size / 1e6
+
+    @property
+    def cached_share(self) -> float:
+        """Share of the steps that do work (see :func:`does_work`) served from cache."""
+        work = [s for s in self.steps if s.does_work]
+        return sum(s.cached for s in work) / len(work) if work else 1.0
+
+    def step(self, instruction: str) -> Step:
+        """Return the first step whose instruction starts with ``instruction``.
+
+        Raises:
+            KeyError: No step matches; the message lists the steps.
+        """
+        for step in self.steps:
+            if step.instruction.startswith(instruction):
+                return step
+        raise KeyError(f"no step starts with {instruction!r}; steps: {[s.instruction for s in self.steps]}")
+
+    @property
+    def stages_run(self) -> set[int]:
+        """Indexes of the stages at least one step of which the builder ran (or took from cache)."""
+        return {s.stage for s in self.steps if s.stage >= 0}
+
+    def steps_in(self, stage: str | int) -> list[Step]:
+        """The steps of one stage, by name or index; empty when the builder skipped it."""
+        return [s for s in self.steps if stage in (s.stage, s.stage_name, str(s.stage))]
+
+    def stage_span(self, stage: str | int) -> tuple[float, float]:
+        """``(first start, last end)`` of a stage's steps, in seconds from the first step's start.
+
+        Raises:
+            KeyError: The builder ran no step of ``stage``.
+        """
+        steps = self.steps_in(stage)
+        if not steps:
+            raise KeyError(f"no step of stage {stage!r} ran; stages run: {sorted(self.stages_run)}")
+        return min(s.start for s in steps), max(s.start + s.seconds for s in steps)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per step: number, stage, stage_name, instruction, cached, start, seconds."""
+        return pd.DataFrame(
+            [asdict(s) for s in self.steps],
+            columns=["number", "stage", "stage_name", "instruction", "cached", "start", "seconds"],
+        )
