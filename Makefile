@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lab clean doctor setup
+.PHONY: run test test-fast lab clean doctor setup
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: setup
 
 test: setup
 	$(PY) -m pytest
+
+# Seconds, no engine: the unit tests (parsers, charts, profiles, errors from recorded streams).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not engine and not toolchain"
 
 lab: setup
 	$(PY) -m multistage lab

@@ -1,6 +1,6 @@
 """Helpers for the multi-stage Docker builds tutorial: engine, base images, builds, inspection.
 
-The layers, lowest first (each imports only from layers below it); docs/architecture.md draws them:
+The layers, lowest first; a module imports only from modules listed before it (docs/architecture.md):
 
 - ``errors``, ``labels``, ``results`` (BuildReport, Step), ``progress``
 - ``engine`` (reach a Docker engine), ``dockerfile`` (the one parser)
@@ -22,7 +22,7 @@ from .errors import (
     NotEnoughDisk,
 )
 from .profiles import Profile, active_profile
-from .provision import base_status, provision
+from .provision import base_status
 from .results import BuildReport, Step
 
 __version__ = "0.1.0"
@@ -43,5 +43,4 @@ __all__ = [
     "build",
     "connect",
     "ensure_engine",
-    "provision",
 ]

@@ -129,7 +129,7 @@ def layer_breakdown(
     """One stacked bar: the base image's layers together, then each added layer by instruction.
 
     Args:
-        layers: :func:`multistage.inspect.layers_dataframe` output.
+        layers: :func:`multistage.contents.layers_dataframe` output.
         subject: Image name for the title.
         profile: Base profile for the caption.
         top: Added layers shown separately; smaller ones are grouped.
@@ -289,7 +289,7 @@ def stage_graph(
     """Draw stages left to right: solid arrows for ``FROM <stage>``, dashed for ``COPY --from``.
 
     Without ``report``, stages the target needs are blue and the others grey (BuildKit skips
-    them). With a :class:`~multistage.build.BuildReport`, blue marks the stages that build
+    them). With a :class:`~multistage.results.BuildReport`, blue marks the stages that build
     actually ran (measured), and the title names its builder.
     """
     needed = reachable(stages, target) if report is None else report.stages_run

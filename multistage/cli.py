@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _setup(args) -> int:
-
     client = ensure_engine()
     if active_profile(client).name == "local":
         provision(client)
@@ -34,19 +33,16 @@ def _setup(args) -> int:
 
 
 def _doctor(args) -> int:
-
     return 0 if print_checklist(run_checks()) else 1
 
 
 def _provision(args) -> int:
-
     for status in provision(ensure_engine(), force=args.force):
         print(f"  {status.recipe.tag}: {status.size / 1e6:.0f} MB")
     return 0
 
 
 def _run(args) -> int:
-
     print("Executing every notebook (builds are cached after the first run), then measuring the apps...")
     return 0 if run_all(connect()) else 1
 
@@ -68,13 +64,11 @@ def _lab(args) -> int:
 
 
 def _clean(args) -> int:
-
     clean(connect(), keep_bases=args.keep_bases)
     return 0
 
 
 def _bundle(args) -> int:
-
     client = ensure_engine()
     if args.action == "export":
         export_bundle(client, args.file)

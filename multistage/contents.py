@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
+import os
 import posixpath
 import re
 import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import docker
 import pandas as pd
@@ -24,7 +27,10 @@ __all__ = [
     "ImageFacts",
     "Layer",
     "LayerHit",
+    "LayerListing",
     "NodeModules",
+    "cache_dir",
+    "cache_root",
     "facts",
     "facts_table",
     "files_by_stage",
@@ -32,12 +38,15 @@ __all__ = [
     "find_in_layers",
     "instruction_from_history",
     "largest_paths",
+    "layer_listings",
     "layers",
     "layers_dataframe",
     "merge_layers",
+    "merge_listings",
     "node_modules",
     "exported_layers",
     "read_image_archive",
+    "read_layer",
 ]
 
 _SEARCH_PATH = (
@@ -112,6 +121,61 @@ class FileTree:
         return [(p, e.size) for p, e in self.entries.items() if e.kind == "file"]
 
 
+@dataclass(frozen=True)
+class LayerListing:
+    """What one layer tar holds, without file contents: what a layer's facts depend on.
+
+    A layer is identified by its digest (the ``diff_id``) and never changes, so a listing is
+    computed once and kept on disk (see :func:`layer_listings`).
+    """
+
+    added: dict[str, Entry]
+    removed: frozenset[str] = frozenset()
+    opaque: frozenset[str] = frozenset()
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict (the on-disk form)."""
+        return {
+            "added": [[p, e.kind, e.size, e.target] for p, e in self.added.items()],
+            "removed": sorted(self.removed),
+            "opaque": sorted(self.opaque),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> LayerListing:
+        """The inverse of :meth:`to_json`."""
+        added = {p: Entry(kind, size, target) for p, kind, size, target in data["added"]}
+        return cls(added, frozenset(data["removed"]), frozenset(data["opaque"]))
+
+
+def read_layer(fileobj) -> LayerListing:
+    """List one layer tar (compression detected), its whiteouts and opaque directories apart."""
+    added: dict[str, Entry] = {}
+    removed: set[str] = set()
+    opaque: set[str] = set()
+    with tarfile.open(fileobj=fileobj, mode="r:*") as layer:
+        for member in layer:
+            path = posixpath.normpath("/" + member.name.lstrip("./"))
+            folder, name = posixpath.split(path)
+            if name == ".wh..wh..opq":
+                opaque.add(folder)
+            elif name.startswith(".wh."):
+                removed.add(posixpath.join(folder, name[4:]))
+            else:
+                added[path] = _entry(member)
+    return LayerListing(added, frozenset(removed), frozenset(opaque))
+
+
+def merge_listings(listings) -> FileTree:
+    """Apply layer listings in order, lowest first, honouring whiteouts and opaque directories."""
+    tree: dict[str, Entry] = {}
+    for listing in listings:
+        if listing.removed or listing.opaque:
+            tree = {p: e for p, e in tree.items() if not _hidden(p, listing.removed, listing.opaque)}
+        tree.update(listing.added)
+    return FileTree(tree)
+
+
 def merge_layers(layers) -> FileTree:
     """Apply layer tars in order, honouring whiteouts and opaque directories.
 
@@ -122,25 +186,51 @@ def merge_layers(layers) -> FileTree:
     Returns:
         The merged :class:`FileTree`.
     """
-    tree: dict[str, Entry] = {}
-    for fileobj in layers:
-        added: dict[str, Entry] = {}
-        removed: set[str] = set()
-        opaque: set[str] = set()
-        with tarfile.open(fileobj=fileobj, mode="r:*") as layer:
-            for member in layer:
-                path = posixpath.normpath("/" + member.name.lstrip("./"))
-                folder, name = posixpath.split(path)
-                if name == ".wh..wh..opq":
-                    opaque.add(folder)
-                elif name.startswith(".wh."):
-                    removed.add(posixpath.join(folder, name[4:]))
-                else:
-                    added[path] = _entry(member)
-        if removed or opaque:
-            tree = {p: e for p, e in tree.items() if not _hidden(p, removed, opaque)}
-        tree.update(added)
-    return FileTree(tree)
+    return merge_listings(read_layer(fileobj) for fileobj in layers)
+
+
+def cache_root() -> Path:
+    """The project's cache on this machine: ``$MULTISTAGE_CACHE_DIR``, else the user's cache directory."""
+    configured = os.environ.get("MULTISTAGE_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "multistage"
+
+
+def cache_dir() -> Path:
+    """Where layer listings are kept, one file per layer digest."""
+    return cache_root() / "layers"
+
+
+def layer_listings(client: docker.DockerClient, image: str) -> list[LayerListing]:
+    """The listing of every layer of ``image``, lowest first, each computed once per layer digest.
+
+    Listings are read from the cache directory; only when a layer is not there yet is the
+    image exported (the Engine API exports whole images only), and the new listings are
+    written (atomically, so notebooks running at the same time share the cache safely).
+    """
+    digests = client.images.get(image).attrs["RootFS"].get("Layers") or []
+    folder = cache_dir()
+    paths = [folder / (digest.replace(":", "-") + ".json.gz") for digest in digests]
+    if all(path.is_file() for path in paths):
+        return [_load_listing(path) for path in paths]
+    folder.mkdir(parents=True, exist_ok=True)
+    listings = []
+    with exported_layers(client, image) as layer_files:
+        for path, fileobj in zip(paths, layer_files, strict=True):
+            if path.is_file():
+                listings.append(_load_listing(path))
+                continue
+            listing = read_layer(fileobj)
+            with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as handle:
+                handle.write(gzip.compress(json.dumps(listing.to_json()).encode(), compresslevel=3))
+            os.replace(handle.name, path)
+            listings.append(listing)
+    return listings
+
+
+def _load_listing(path: Path) -> LayerListing:
+    return LayerListing.from_json(json.loads(gzip.decompress(path.read_bytes())))
 
 
 def _hidden(path: str, removed: set[str], opaque: set[str]) -> bool:
@@ -207,11 +297,10 @@ _TREES_KEPT = 8
 
 
 def file_tree(client: docker.DockerClient, image: str) -> FileTree:
-    """Export ``image`` and return its merged file tree (cached per image id)."""
+    """``image``'s merged file tree, from its layers' listings (kept in memory per image id too)."""
     image_id = client.images.get(image).id
     if image_id not in _TREES:
-        with exported_layers(client, image_id) as layer_files:
-            tree = merge_layers(layer_files)
+        tree = merge_listings(layer_listings(client, image_id))
         while len(_TREES) >= _TREES_KEPT:
             _TREES.pop(next(iter(_TREES)))
         _TREES[image_id] = tree
@@ -442,12 +531,21 @@ def find_in_layers(
     """Search every layer of ``image`` for regular files called ``name``, deleted or not.
 
     Deleting a file in a later layer only hides it: anyone with the image can read every
-    layer (``docker save``), which is what this does.
+    layer (``docker save``), which is what this does. The layers' listings say first whether
+    any layer holds such a file; only then is the image exported to read the contents.
     """
+    holding = {
+        index
+        for index, listing in enumerate(layer_listings(client, image))
+        for path, entry in listing.added.items()
+        if entry.kind == "file" and posixpath.basename(path) == name
+    }
     hits = []
+    if not holding:
+        return hits
     with exported_layers(client, image) as layer_files:
-        for index, fileobj in enumerate(layer_files):
-            with tarfile.open(fileobj=fileobj, mode="r:*") as layer:
+        for index in sorted(holding):
+            with tarfile.open(fileobj=layer_files[index], mode="r:*") as layer:
                 for member in layer:
                     if member.isreg() and posixpath.basename(member.name) == name:
                         data = layer.extractfile(member).read(max_bytes)
@@ -486,26 +584,18 @@ def files_by_stage(client: docker.DockerClient, report: BuildReport) -> pd.DataF
     base_layers = (
         0 if final.base == "scratch" else len(client.images.get(final.base).attrs["RootFS"]["Layers"])
     )
-    rows = []
-    with exported_layers(client, report.image_id) as layer_files:
-        added = layer_files[base_layers:]
-        if len(added) != len(owned):
-            raise MultistageError(
-                f"The image has {len(added)} layers above its base but the final stage has "
-                f"{len(owned)} RUN/COPY/ADD instructions; files cannot be attributed."
-            )
-        for fileobj, (instruction, stage) in zip(added, owned, strict=True):
-            with tarfile.open(fileobj=fileobj, mode="r:*") as layer:
-                rows += [
-                    {
-                        "path": "/" + m.name.lstrip("./"),
-                        "bytes": m.size,
-                        "stage": stage,
-                        "instruction": instruction,
-                    }
-                    for m in layer
-                    if m.isreg()
-                ]
+    added = layer_listings(client, report.image_id)[base_layers:]
+    if len(added) != len(owned):
+        raise MultistageError(
+            f"The image has {len(added)} layers above its base but the final stage has "
+            f"{len(owned)} RUN/COPY/ADD instructions; files cannot be attributed."
+        )
+    rows = [
+        {"path": path, "bytes": entry.size, "stage": stage, "instruction": instruction}
+        for listing, (instruction, stage) in zip(added, owned, strict=True)
+        for path, entry in listing.added.items()
+        if entry.kind == "file"
+    ]
     return pd.DataFrame(rows, columns=["path", "bytes", "stage", "instruction"])
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .build import build
 from .engine import apt_install, engine_facts
 from .errors import BaseImageUnavailable, MultistageError, NotEnoughDisk
 from .profiles import LOCAL, RECIPES, RECIPES_BY_NAME, SUITE, Recipe
+from .progress import experiment
 
 __all__ = [
     "PROVISION_NEEDS_BYTES",
@@ -140,35 +142,30 @@ def provision(client: docker.DockerClient, say=print, force: bool = False) -> li
         if recipe.parent is None:
             labels[lbl.EXTRA_CA] = ", ".join(c.name for c in extra_ca_certificates()) or "none"
         say(f"  building {recipe.tag} (stands in for {recipe.stands_in_for[0]})")
+        started = time.monotonic()
         try:
-            if recipe.parent is None:
-                with tempfile.TemporaryDirectory(prefix="multistage-rootfs-", dir="/var/tmp") as tmp:
+            with tempfile.TemporaryDirectory(prefix="multistage-rootfs-", dir="/var/tmp") as tmp:
+                if recipe.parent is None:
                     _debootstrap_context(Path(tmp), say)
+                    context, args = Path(tmp), {}
+                else:
+                    context, args = RECIPES_DIR, {"BASE": RECIPES_BY_NAME[recipe.parent].tag}
+                with experiment("provisioning"):
                     build(
-                        tmp,
+                        context,
                         f"{recipe.name}.Dockerfile",
                         tag=recipe.tag,
                         profile=LOCAL,
+                        build_args=args,
                         labels=labels,
                         client=client,
-                        progress=False,
                     )
-            else:
-                build(
-                    RECIPES_DIR,
-                    f"{recipe.name}.Dockerfile",
-                    tag=recipe.tag,
-                    profile=LOCAL,
-                    build_args={"BASE": RECIPES_BY_NAME[recipe.parent].tag},
-                    labels=labels,
-                    client=client,
-                    progress=False,
-                )
         except MultistageError as exc:
             raise BaseImageUnavailable(
                 f"Building the local base {recipe.tag} failed: {exc} -- check network access to "
                 f"{MIRROR}, or use `python -m multistage bundle import FILE`, or the official profile."
             ) from exc
+        say(f"    done in {time.monotonic() - started:.0f} s")
     _remove_stale(client)
     return base_status(client)
 

@@ -10,6 +10,22 @@ from multistage.results import BuildReport
 
 TESTS = Path(__file__).parent
 
+#: What each kind of test needs, by where it lives; `make test-fast` runs what needs none of it.
+_NEEDS = {
+    "integration": ("engine",),
+    "native": ("toolchain",),
+    "notebooks": ("engine", "notebook", "slow"),
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for folder, marks in _NEEDS.items():
+            if folder in parts:
+                for mark in marks:
+                    item.add_marker(mark)
+
 
 @pytest.fixture
 def recordings() -> Path:

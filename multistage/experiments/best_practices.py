@@ -105,7 +105,7 @@ def orderings(
     app: str = "node",
     dockerfiles: dict[str, str] | None = None,
     builders: tuple[str, ...] = tuple(BUILDERS),
-    edits: tuple[str, ...] = ("source edit", "dependency edit"),
+    edits: tuple[str, ...] = ("source edit",),
     client: docker.DockerClient | None = None,
     progress: bool = True,
 ) -> dict[str, ScenarioSet]:

@@ -13,7 +13,7 @@ import docker
 from ..apps import APPS, copy_app
 from ..build import build
 from ..containers import copy_from_image
-from ..contents import LayerHit, find_in_layers
+from ..contents import LayerHit, cache_root, find_in_layers
 from ..engine import client_or_connect
 from ..progress import experiment
 from ..results import BuildReport
@@ -43,13 +43,14 @@ class SecretLeak:
 
 
 def secret_leak(client: docker.DockerClient | None = None, progress: bool = True) -> SecretLeak:
-    """Build ``sample_apps/go/secret/`` with a fresh random token, then search both images' layers.
+    """Build ``sample_apps/go/secret/`` with this machine's random token, then search both images' layers.
 
-    The token file is written only into a temporary copy of the app and never committed.
+    The token is made once per machine (kept in the project's cache directory, so a rerun
+    reuses the builds) and is written only into a temporary copy of the app, never committed.
     """
     client = client_or_connect(client)
     app = APPS["go"]
-    token = f"tutorial-token-{uuid.uuid4().hex}"
+    token = _machine_token()
     with tempfile.TemporaryDirectory(prefix="multistage-secret-") as tmp:
         copy = copy_app(app, Path(tmp))
         (copy / "token.txt").write_text(token + "\n")
@@ -64,6 +65,15 @@ def secret_leak(client: docker.DockerClient | None = None, progress: bool = True
         find_in_layers(client, single.image_id, "token.txt"),
         find_in_layers(client, multi.image_id, "token.txt"),
     )
+
+
+def _machine_token() -> str:
+    """A fake secret, random per machine, made on first use."""
+    path = cache_root() / "fake-secret-token"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"tutorial-token-{uuid.uuid4().hex}\n")
+    return path.read_text().strip()
 
 
 @dataclass

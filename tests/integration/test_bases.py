@@ -5,9 +5,10 @@ import dataclasses
 import docker
 import pytest
 
+from multistage import provision as prov
 from multistage.bundle import export_bundle, import_bundle
 from multistage.doctor import run_checks
-from multistage.errors import MultistageError
+from multistage.errors import BaseImageUnavailable, MultistageError, NotEnoughDisk
 from multistage.profiles import active_profile
 from multistage.provision import base_status, provision
 
@@ -73,9 +74,6 @@ def _base_ids(client):
 
 
 def test_too_little_disk_refuses_before_building_anything(client, local_only, monkeypatch):
-    from multistage import provision as prov
-    from multistage.errors import NotEnoughDisk
-
     real = prov.engine_facts
     monkeypatch.setattr(prov, "engine_facts", lambda c: dataclasses.replace(real(c), free_bytes=10**6))
     before = _base_ids(client)
@@ -85,9 +83,6 @@ def test_too_little_disk_refuses_before_building_anything(client, local_only, mo
 
 
 def test_an_unreachable_mirror_names_debootstrap_and_the_way_out(client, local_only, monkeypatch):
-    from multistage import provision as prov
-    from multistage.errors import BaseImageUnavailable
-
     monkeypatch.setattr(prov, "MIRROR", "http://127.0.0.1:9/debian")
     before = _base_ids(client)
     with pytest.raises(BaseImageUnavailable) as caught:

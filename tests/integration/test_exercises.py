@@ -4,8 +4,12 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from multistage.apps import APPS
 from multistage.exercises import check_node_production_only
+
+pytestmark = pytest.mark.slow  # real builds of every variant or answer: minutes
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 

@@ -10,6 +10,8 @@ from multistage.apps import APPS, copy_app
 from multistage.containers import smoke_test
 from multistage.contents import facts, file_tree
 
+pytestmark = pytest.mark.slow  # real builds of every variant or answer: minutes
+
 VARIANTS = [(app.name, variant) for app in APPS.values() for variant in app.dockerfiles]
 
 

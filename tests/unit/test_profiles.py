@@ -1,7 +1,10 @@
 """Choosing the base-image profile and mapping official images to local stand-ins."""
 
+import shutil
+
 import pytest
 
+from multistage import provision
 from multistage.clean import is_removable
 from multistage.errors import MultistageError
 from multistage.labels import PROJECT, PROJECT_VALUE
@@ -47,10 +50,19 @@ def test_build_args_swap_only_arg_defaults_the_profile_knows():
     assert LOCAL.build_args_for(text) == {"NODE_IMAGE": LOCAL.resolve("node:18")}
 
 
-def test_recipe_hashes_are_stable_and_chain_through_parents():
+def test_a_recipe_hash_changes_with_its_own_and_its_parents_files_only(tmp_path, monkeypatch):
     by_name = {r.name: r for r in RECIPES}
-    assert recipe_hash(by_name["node-builder"]) == recipe_hash(by_name["node-builder"])
-    assert len({recipe_hash(r) for r in RECIPES}) == len(RECIPES)
+    before = {r.name: recipe_hash(r) for r in RECIPES}
+    assert len(set(before.values())) == len(RECIPES), "every recipe has its own hash"
+    shutil.copytree(provision.RECIPES_DIR, tmp_path / "recipes")
+    monkeypatch.setattr(provision, "RECIPES_DIR", tmp_path / "recipes")
+    assert {r.name: recipe_hash(r) for r in RECIPES} == before, "the hash depends on content, not on where"
+    parent = tmp_path / "recipes" / "buildpack.Dockerfile"
+    parent.write_text(parent.read_text() + "# changed\n")
+    after = {r.name: recipe_hash(r) for r in RECIPES}
+    changed = {name for name in after if after[name] != before[name]}
+    assert changed == {"buildpack", "node-builder", "go-builder", "python-builder"}, changed
+    assert by_name["node-builder"].parent == "buildpack"
 
 
 def test_clean_only_takes_labelled_images_tagged_in_our_namespaces():

@@ -1,9 +1,18 @@
 """Reading image archives: whiteouts, opaque directories, symlinks, history attribution."""
 
 import io
+import json
 import tarfile
 
-from multistage.contents import instruction_from_history, merge_layers, read_image_archive
+from multistage.contents import (
+    LayerListing,
+    _layer_files,
+    instruction_from_history,
+    merge_layers,
+    merge_listings,
+    read_image_archive,
+    read_layer,
+)
 
 
 def test_recorded_layers_apply_whiteouts_opaque_dirs_and_symlinks(recordings):
@@ -73,3 +82,14 @@ def test_history_lines_become_dockerfile_instructions():
     assert instruction_from_history("|2 A=1 B=2 /bin/sh -c make") == "RUN make"
     assert instruction_from_history("RUN /bin/sh -c npm ci # buildkit") == "RUN npm ci"
     assert instruction_from_history("COPY . . # buildkit") == "COPY . ."
+
+
+def test_a_layer_listing_survives_its_on_disk_form_and_merges_the_same(recordings):
+    with tarfile.open(recordings / "whiteouts-image.tar") as archive:
+        listings = [read_layer(fileobj) for fileobj in _layer_files(archive)]
+    again = [LayerListing.from_json(json.loads(json.dumps(x.to_json()))) for x in listings]
+    assert again == listings
+    assert (
+        merge_listings(again).entries == read_image_archive(str(recordings / "whiteouts-image.tar")).entries
+    )
+    assert any(x.removed for x in listings) and any(x.opaque for x in listings)
