@@ -35,7 +35,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, ti
 from . import labels as lbl
 from .dockerfile import Instruction, Stage, numbered_instructions, parse_stages
 from .errors import MultistageError
-from .results import BuildRequest, ParsedStream, Step, does_work
+from .results import BuildRequest, ParsedStream, Step, does_work, error_text
 
 __all__ = [
     "NAME",
@@ -291,8 +291,8 @@ def parse(
             image_id = message["aux"]["ID"]
         elif message.get("stream", "").startswith("Step "):
             classic_lines += 1
-        if "error" in message or "errorDetail" in message:
-            error = message.get("error") or message["errorDetail"].get("message", "unknown error")
+        if (found := error_text(message)) is not None:
+            error = found
             log.append(error)
     if classic_lines and not traces:
         raise MultistageError(

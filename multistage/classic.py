@@ -14,7 +14,7 @@ from pathlib import Path
 import docker
 
 from .dockerfile import from_parts
-from .results import BuildRequest, ParsedStream, Step
+from .results import BuildRequest, ParsedStream, Step, error_text
 
 __all__ = [
     "NAME",
@@ -122,8 +122,8 @@ def parse(
             handle(text, t)
         elif "aux" in message and isinstance(message["aux"], dict) and "ID" in message["aux"]:
             image_id = message["aux"]["ID"]
-        if "error" in message or "errorDetail" in message:
-            error = message.get("error") or message["errorDetail"].get("message", "unknown error")
+        if (found := error_text(message)) is not None:
+            error = found
     if buffer:
         handle(buffer, last_t)
     ends = starts[1:] + [last_t]

@@ -13,10 +13,18 @@ __all__ = [
     "ParsedStream",
     "Step",
     "does_work",
+    "error_text",
 ]
 
 #: Lines of a log kept for the error message of a failed build or container.
 LOG_TAIL = 15
+
+
+def error_text(message: dict) -> str | None:
+    """The error an Engine API build message carries (either builder), or ``None``."""
+    if "error" not in message and "errorDetail" not in message:
+        return None
+    return message.get("error") or message["errorDetail"].get("message", "unknown error")
 
 
 def does_work(keyword: str, stage: int) -> bool:

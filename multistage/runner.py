@@ -18,6 +18,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
+from traitlets.config import Config
 
 from .experiments.sample_table import summary_table
 from .progress import PROGRESS_FILE
@@ -88,16 +89,20 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) 
 
     started = time.monotonic()
     error = ""
-    with tempfile.NamedTemporaryFile(prefix="multistage-progress-") as progress_file:
-        os.environ[PROGRESS_FILE] = progress_file.name  # the kernel inherits it
+    with tempfile.TemporaryDirectory(prefix="multistage-kernel-") as tmp:
+        progress_file = Path(tmp) / "progress"
+        os.environ[PROGRESS_FILE] = str(progress_file)  # the kernel inherits it
         stop = threading.Event()
-        watcher = threading.Thread(target=_follow, args=(Path(progress_file.name), bar, state, code, stop))
+        watcher = threading.Thread(target=_follow, args=(progress_file, bar, state, code, stop))
         watcher.start()
         try:
             NotebookClient(
                 notebook,
                 timeout=timeout,
                 kernel_name="python3",
+                # IPC sockets: a local kernel needs no TCP ports, and ipykernel then has no
+                # unencrypted-TCP warning to print on every start.
+                config=Config({"KernelManager": {"transport": "ipc", "ip": str(Path(tmp) / "kernel")}}),
                 resources={"metadata": {"path": str(path.parent)}},
                 on_cell_start=on_start,
                 on_cell_executed=on_done,
