@@ -20,7 +20,7 @@ import time
 from multistage.clean import clean
 from multistage.contents import cache_dir
 from multistage.engine import connect
-from multistage.runner import BUILD, NOTEBOOKS, execute_notebook
+from multistage.runner import BUILD, NOTEBOOKS, SLOW_CELL_SECONDS, execute_notebook
 
 GOALS = {"notebook, warm": 60, "all notebooks, warm": 240, "make run, cold": 15 * 60}
 
@@ -50,7 +50,7 @@ def main() -> None:
     total = time.monotonic() - started
 
     print(f"\n{args.mode} run, {len(runs)} notebook(s)")
-    print(f"{'notebook':40s} {'seconds':>8s}  goal (warm)")
+    print(f"{'notebook':40s} {'seconds':>8s}  goal (warm): {GOALS['notebook, warm']} s each")
     for run in runs:
         mark = "" if args.mode == "cold" else ("ok" if run.seconds <= GOALS["notebook, warm"] else "OVER")
         print(f"{run.name:40s} {run.seconds:8.1f}  {mark}")
@@ -62,12 +62,17 @@ def main() -> None:
     cells = sorted(((c.seconds, run.name, c) for run in runs for c in run.cells), key=lambda x: -x[0])
     print("\nten slowest cells")
     for seconds, name, cell in cells[:10]:
-        print(f"{seconds:7.1f} s  {name[:2]} cell {cell.index:>2}  {cell.first_line}")
+        print(f"{seconds:7.1f} s  {name[:2]} cell {cell.number:>2}  {cell.first_line}")
     print("\nper cell (seconds), every notebook")
     for run in runs:
-        print(f"{run.name}: " + ", ".join(f"[{c.index}] {c.seconds:.1f}" for c in run.cells))
-    silent = [(s, n, c) for s, n, c in cells if s > 10]
-    print(f"\ncells over 10 s: {len(silent)} (each shows live progress: experiment, build, step)")
+        print(f"{run.name}: " + ", ".join(f"[{c.number}] {c.seconds:.1f}" for c in run.cells))
+    slow = sum(1 for seconds, _, _ in cells if seconds >= SLOW_CELL_SECONDS)
+    print(f"\ncells of {SLOW_CELL_SECONDS} s or more: {slow}")
+    if args.mode == "cold":
+        print(
+            f"cold make run goal: {GOALS['make run, cold'] / 60:.0f} min including engine install and "
+            "provisioning; time `make run` on a fresh machine for that figure."
+        )
 
 
 if __name__ == "__main__":

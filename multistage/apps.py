@@ -16,11 +16,14 @@ from .results import BuildReport
 
 __all__ = [
     "APPS",
+    "SAMPLE_APPS",
     "TABLE_VARIANTS",
+    "VARIANTS",
     "SampleApp",
     "build_targets",
     "build_text",
     "copy_app",
+    "sample_app",
 ]
 
 SAMPLE_APPS = Path(__file__).resolve().parent.parent / "sample_apps"
@@ -80,9 +83,22 @@ class SampleApp:
         return build(self.path, self.dockerfiles[variant], tag=tag, client=client, **options)
 
 
+def sample_app(app: str | SampleApp) -> SampleApp:
+    """``app`` itself, or the sample app of that name.
+
+    Raises:
+        KeyError: No sample app has that name; the message lists them.
+    """
+    if isinstance(app, SampleApp):
+        return app
+    if app not in APPS:
+        raise KeyError(f"there is no sample app {app!r}; choose one of {', '.join(APPS)}.")
+    return APPS[app]
+
+
 def copy_app(app: str | SampleApp, parent: Path) -> Path:
     """Copy an app's sources into ``parent`` (without local installs or builds); return the copy."""
-    app = APPS[app] if isinstance(app, str) else app
+    app = sample_app(app)
     copy = Path(parent) / app.name
     shutil.copytree(app.path, copy, ignore=shutil.ignore_patterns("node_modules", "dist", "__pycache__"))
     return copy
@@ -106,7 +122,7 @@ def build_text(
         files: Extra files for the copy, path (relative to the app) to content.
         **options: Passed to :func:`multistage.build.build` (``builder``, ``target``, ...).
     """
-    app = APPS[app] if isinstance(app, str) else app
+    app = sample_app(app)
     with tempfile.TemporaryDirectory(prefix=f"multistage-{app.name}-") as tmp:
         copy = copy_app(app, Path(tmp))
         (copy / "Dockerfile.experiment").write_text(dockerfile_text)
@@ -129,7 +145,7 @@ def build_targets(
     Returns:
         Target name -> :class:`BuildReport`, in Dockerfile order.
     """
-    app = APPS[app] if isinstance(app, str) else app
+    app = sample_app(app)
     if targets is None:
         targets = [s.name for s in parse_stages(app.dockerfile_text(variant)) if s.name]
     return {target: app.build(variant, target=target, **options) for target in targets}

@@ -15,7 +15,7 @@ import urllib3
 from . import buildkit, classic
 from . import labels as lbl
 from .dockerfile import (
-    dockerfile_bases,
+    image_bases,
     numbered_instructions,
     parse_stages,
     reachable,
@@ -98,7 +98,7 @@ def build(
     stages = parse_stages(text, args)
     if target is not None:
         reachable(stages, target)
-    profile.check_bases(client, dockerfile_bases(text, args), dockerfile=str(context / dockerfile))
+    profile.check_bases(client, image_bases(stages), dockerfile=str(context / dockerfile))
     request = BuildRequest(
         dockerfile,
         tag=tag,
@@ -109,10 +109,11 @@ def build(
     )
     implementation = BUILDERS[builder]
     bar = BuildProgress(f"{context.name}/{dockerfile}", enabled=progress)
-    recording = open(record, "w") if record else None  # noqa: SIM115 - closed in the finally below
+    recording = messages = None
     started = time.monotonic()
-    messages = _timed(implementation.start(client, context, request), started, recording)
     try:
+        recording = open(record, "w") if record else None  # closed in the finally below
+        messages = _timed(implementation.start(client, context, request), started, recording)
         parsed = implementation.parse(messages, text, on_step=bar.on_step)
     except docker.errors.DockerException as exc:
         # Refused as it starts (a Dockerfile the classic builder cannot parse, a bad tag or
@@ -125,7 +126,8 @@ def build(
             f"({type(exc).__name__}); start it again (`python -m multistage doctor` says how) and rerun the cell."
         ) from None
     finally:
-        messages.close()  # on Ctrl-C this disconnects, and the engine cancels the build
+        if messages is not None:
+            messages.close()  # on Ctrl-C this disconnects, and the engine cancels the build
         bar.close()
         if recording:
             recording.close()
@@ -207,13 +209,22 @@ def _failure(parsed: ParsedStream, text: str, builder: str, stages=()) -> BuildF
         found = _ERROR_LINE.search(error)
         line = int(found[1]) if found else None
         where = "The Dockerfile" if line else "The build"
-    for stage in stages:
-        for ref in stage.external_copies:
-            if ref in error:
-                error = (
-                    f"there is no stage named {ref!r} (COPY --from={ref} was taken as an image name, "
-                    f"which could not be had: {error}); stages: {stage_list(stages)}"
-                )
+    # `COPY --from=<word>` where no stage has that name: the engine took it for an image and
+    # failed to get it. Only plain words are rewritten: `nginx:alpine` or `ghcr.io/x` are images.
+    typo = next(
+        (
+            ref
+            for stage in stages
+            for ref in stage.external_copies
+            if re.fullmatch(r"[A-Za-z0-9_-]+", ref) and ref in error
+        ),
+        None,
+    )
+    if typo:
+        error = (
+            f"there is no stage named {typo!r} (COPY --from={typo} was taken as an image name, "
+            f"which could not be had: {error}); stages: {stage_list(stages)}"
+        )
     return BuildFailed(
         f"{where} failed under the {builder} builder: {error}",
         step=failing.instruction if failing else None,

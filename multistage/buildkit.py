@@ -18,6 +18,7 @@ Dockerfile's instruction numbers, the same numbers the classic builder's ``Step 
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import re
@@ -38,6 +39,7 @@ from .errors import MultistageError
 from .results import BuildRequest, ParsedStream, Step, does_work, error_text
 
 __all__ = [
+    "IMAGE_ID",
     "NAME",
     "TRACE_ID",
     "buildkit_available",
@@ -352,14 +354,15 @@ def buildkit_available(client: docker.DockerClient) -> tuple[bool, str]:
         Path(tmp, "Dockerfile").write_text("FROM scratch\nENV PROBE=1\n")
         image_id = None
         traces = 0
+        request = BuildRequest("Dockerfile", labels=lbl.project_labels(), nocache=True)
         try:
-            request = BuildRequest("Dockerfile", labels=lbl.project_labels(), nocache=True)
-            for message in start(client, Path(tmp), request):
-                traces += message.get("id") == TRACE_ID
-                if message.get("id") == IMAGE_ID:
-                    image_id = message["aux"]["ID"]
-                if "error" in message:
-                    return False, f"the engine refused a BuildKit build: {message['error']}"
+            with contextlib.closing(start(client, Path(tmp), request)) as messages:
+                for message in messages:
+                    traces += message.get("id") == TRACE_ID
+                    if message.get("id") == IMAGE_ID:
+                        image_id = message["aux"]["ID"]
+                    if (error := error_text(message)) is not None:
+                        return False, f"the engine refused a BuildKit build: {error}"
         except docker.errors.APIError as exc:
             return False, f"the engine refused a BuildKit build: {exc.explanation or exc}"
         finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from .bundle import export_bundle, import_bundle
 from .clean import clean
@@ -14,13 +13,11 @@ from .engine import connect, ensure_engine
 from .errors import MultistageError
 from .profiles import active_profile, pull_official
 from .provision import provision
-from .runner import run_all
+from .runner import NOTEBOOKS, run_all
 
 __all__ = [
     "main",
 ]
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _setup(args) -> int:
@@ -55,7 +52,7 @@ def _lab(args) -> int:
         "lab",
         "--ip=127.0.0.1",
         "--no-browser",
-        f"--notebook-dir={ROOT / 'notebooks'}",
+        f"--notebook-dir={NOTEBOOKS}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")

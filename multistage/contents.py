@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
-import os
 import posixpath
 import re
 import tarfile
@@ -17,11 +16,17 @@ from pathlib import Path
 import docker
 import pandas as pd
 
+from .cache import cache_root, write_atomically
 from .dockerfile import copy_source, dockerfile_bases, numbered_instructions, parse_stages
 from .errors import MultistageError
+from .progress import ExportProgress
 from .results import BuildReport
 
 __all__ = [
+    "COMPILERS",
+    "LISTING_FORMAT",
+    "PACKAGE_MANAGERS",
+    "SHELLS",
     "Entry",
     "FileTree",
     "ImageFacts",
@@ -30,11 +35,11 @@ __all__ = [
     "LayerListing",
     "NodeModules",
     "cache_dir",
-    "cache_root",
+    "exported_layers",
     "facts",
     "facts_table",
-    "files_by_stage",
     "file_tree",
+    "files_by_stage",
     "find_in_layers",
     "instruction_from_history",
     "largest_paths",
@@ -44,7 +49,6 @@ __all__ = [
     "merge_layers",
     "merge_listings",
     "node_modules",
-    "exported_layers",
     "read_image_archive",
     "read_layer",
 ]
@@ -155,7 +159,7 @@ def read_layer(fileobj) -> LayerListing:
     opaque: set[str] = set()
     with tarfile.open(fileobj=fileobj, mode="r:*") as layer:
         for member in layer:
-            path = posixpath.normpath("/" + member.name.lstrip("./"))
+            path = _absolute(member.name)
             folder, name = posixpath.split(path)
             if name == ".wh..wh..opq":
                 opaque.add(folder)
@@ -189,48 +193,80 @@ def merge_layers(layers) -> FileTree:
     return merge_listings(read_layer(fileobj) for fileobj in layers)
 
 
-def cache_root() -> Path:
-    """The project's cache on this machine: ``$MULTISTAGE_CACHE_DIR``, else the user's cache directory."""
-    configured = os.environ.get("MULTISTAGE_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "multistage"
+#: Bump when :class:`LayerListing` or its reading changes: listings of older versions are not read.
+LISTING_FORMAT = 2
 
 
 def cache_dir() -> Path:
     """Where layer listings are kept, one file per layer digest."""
-    return cache_root() / "layers"
+    return cache_root() / "layers" / f"v{LISTING_FORMAT}"
 
 
 def layer_listings(client: docker.DockerClient, image: str) -> list[LayerListing]:
     """The listing of every layer of ``image``, lowest first, each computed once per layer digest.
 
-    Listings are read from the cache directory; only when a layer is not there yet is the
-    image exported (the Engine API exports whole images only), and the new listings are
-    written (atomically, so notebooks running at the same time share the cache safely).
+    Listings are read from the cache directory; only when a layer is not there yet (or its
+    file cannot be read) is the image exported — the Engine API exports whole images only —
+    and the new listings are written atomically, so notebooks running at the same time share
+    the cache safely.
     """
-    digests = client.images.get(image).attrs["RootFS"].get("Layers") or []
-    folder = cache_dir()
-    paths = [folder / (digest.replace(":", "-") + ".json.gz") for digest in digests]
-    if all(path.is_file() for path in paths):
-        return [_load_listing(path) for path in paths]
-    folder.mkdir(parents=True, exist_ok=True)
-    listings = []
-    with exported_layers(client, image) as layer_files:
-        for path, fileobj in zip(paths, layer_files, strict=True):
-            if path.is_file():
-                listings.append(_load_listing(path))
-                continue
-            listing = read_layer(fileobj)
-            with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as handle:
-                handle.write(gzip.compress(json.dumps(listing.to_json()).encode(), compresslevel=3))
-            os.replace(handle.name, path)
-            listings.append(listing)
-    return listings
+    return _listings_and_hits(client, image)[0]
 
 
-def _load_listing(path: Path) -> LayerListing:
-    return LayerListing.from_json(json.loads(gzip.decompress(path.read_bytes())))
+def _listings_and_hits(
+    client: docker.DockerClient, image: str, name: str | None = None, max_bytes: int = 4096
+) -> tuple[list[LayerListing], list[LayerHit]]:
+    """Layer listings of ``image`` and, when ``name`` is given, every regular file so named in any layer.
+
+    One export at most: it fills the listings that are missing and reads the files' contents.
+
+    Raises:
+        MultistageError: The exported archive's layers are not the image's (it changed meanwhile).
+    """
+    found = client.images.get(image)
+    digests = found.attrs["RootFS"].get("Layers") or []
+    paths = [cache_dir() / (digest.replace(":", "-") + ".json.gz") for digest in digests]
+    listings = [_load_listing(path) for path in paths]
+    holding = [
+        index
+        for index, listing in enumerate(listings)
+        if listing is None or (name and any(_is_named(p, e, name) for p, e in listing.added.items()))
+    ]
+    hits: list[LayerHit] = []
+    if not holding:
+        return listings, hits
+    with exported_layers(client, found.id) as (layer_files, exported_digests):
+        if exported_digests != digests or len(layer_files) != len(digests):
+            raise MultistageError(
+                f"The export of {image} holds other layers than the image lists ({len(exported_digests)} "
+                f"against {len(digests)}); it was probably rebuilt meanwhile, so run the cell again."
+            )
+        for index in holding:
+            if listings[index] is None:
+                listings[index] = read_layer(layer_files[index])
+                write_atomically(
+                    paths[index], gzip.compress(json.dumps(listings[index].to_json()).encode(), 3)
+                )
+                layer_files[index].seek(0)
+            if name:
+                with tarfile.open(fileobj=layer_files[index], mode="r:*") as layer:
+                    for member in layer:
+                        if member.isreg() and posixpath.basename(member.name) == name:
+                            data = layer.extractfile(member).read(max_bytes)
+                            hits.append(LayerHit(index, _absolute(member.name), data))
+    return listings, hits
+
+
+def _is_named(path: str, entry: Entry, name: str) -> bool:
+    return entry.kind == "file" and posixpath.basename(path) == name
+
+
+def _load_listing(path: Path) -> LayerListing | None:
+    """A cached listing, or ``None`` when there is none or it cannot be read (it is then made again)."""
+    try:
+        return LayerListing.from_json(json.loads(gzip.decompress(path.read_bytes())))
+    except (OSError, EOFError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _hidden(path: str, removed: set[str], opaque: set[str]) -> bool:
@@ -245,6 +281,11 @@ def _hidden(path: str, removed: set[str], opaque: set[str]) -> bool:
     return False
 
 
+def _absolute(name: str) -> str:
+    """``./etc/x``, ``etc/x`` or ``/etc/x`` in a layer tar -> ``/etc/x`` (a leading ``.`` of a name stays)."""
+    return posixpath.normpath("/" + name.removeprefix("./").lstrip("/"))
+
+
 def _entry(member: tarfile.TarInfo) -> Entry:
     if member.isreg():
         return Entry("file", member.size)
@@ -253,23 +294,32 @@ def _entry(member: tarfile.TarInfo) -> Entry:
     if member.issym():
         return Entry("symlink", 0, member.linkname)
     if member.islnk():
-        return Entry("hardlink", 0, "/" + member.linkname.lstrip("./"))
+        return Entry("hardlink", 0, _absolute(member.linkname))
     return Entry("other")
 
 
 @contextlib.contextmanager
-def exported_layers(client: docker.DockerClient, image: str) -> Iterator[list]:
-    """Export ``image`` (``docker save``) and yield its layer tars, lowest first, as readable file objects.
+def exported_layers(client: docker.DockerClient, image: str) -> Iterator[tuple[list, list[str]]]:
+    """Export ``image`` (``docker save``); yield its layer tars (lowest first, readable file objects) and their digests.
 
-    The one place an image is exported. Both archive layouts are read: the classic one
-    (``<id>/layer.tar``) and the OCI one, whose duplicate layers are symlinks to the first copy.
+    The one place an image is exported, with a progress bar. Both archive layouts are read:
+    the classic one (``<id>/layer.tar``) and the OCI one, whose duplicate layers are symlinks
+    to the first copy. The digests are the ``diff_ids`` of the exported image's own config.
     """
+    found = client.images.get(image)
+    bar = ExportProgress(image, found.attrs["Size"])
     with tempfile.TemporaryFile(suffix=".tar") as handle:
-        for chunk in client.api.get_image(client.images.get(image).id):
-            handle.write(chunk)
+        try:
+            for chunk in client.api.get_image(found.id):
+                handle.write(chunk)
+                bar.advance(len(chunk))
+        finally:
+            bar.close()
         handle.seek(0)
         with tarfile.open(fileobj=handle) as archive:
-            yield _layer_files(archive)
+            manifest = json.load(archive.extractfile("manifest.json"))[0]
+            config = json.load(archive.extractfile(manifest["Config"]))
+            yield _layer_files(archive), list(config["rootfs"]["diff_ids"])
 
 
 def read_image_archive(path: str) -> FileTree:
@@ -531,26 +581,11 @@ def find_in_layers(
     """Search every layer of ``image`` for regular files called ``name``, deleted or not.
 
     Deleting a file in a later layer only hides it: anyone with the image can read every
-    layer (``docker save``), which is what this does. The layers' listings say first whether
-    any layer holds such a file; only then is the image exported to read the contents.
+    layer (``docker save``), which is what this does. The layers' listings say first which
+    layers hold such a file; the image is exported (once) only to read those files, or to
+    list layers not listed before.
     """
-    holding = {
-        index
-        for index, listing in enumerate(layer_listings(client, image))
-        for path, entry in listing.added.items()
-        if entry.kind == "file" and posixpath.basename(path) == name
-    }
-    hits = []
-    if not holding:
-        return hits
-    with exported_layers(client, image) as layer_files:
-        for index in sorted(holding):
-            with tarfile.open(fileobj=layer_files[index], mode="r:*") as layer:
-                for member in layer:
-                    if member.isreg() and posixpath.basename(member.name) == name:
-                        data = layer.extractfile(member).read(max_bytes)
-                        hits.append(LayerHit(index, "/" + member.name.lstrip("./"), data))
-    return hits
+    return _listings_and_hits(client, image, name, max_bytes)[1]
 
 
 def files_by_stage(client: docker.DockerClient, report: BuildReport) -> pd.DataFrame:

@@ -18,6 +18,7 @@ __all__ = [
     "dockerfile_bases",
     "from_parts",
     "global_args",
+    "image_bases",
     "instructions",
     "numbered_instructions",
     "parse_stages",
@@ -174,9 +175,12 @@ def stage_list(stages: list[Stage]) -> str:
 
 def dockerfile_bases(text: str, build_args: dict[str, str] | None = None) -> list[str]:
     """The images a Dockerfile's stages start from, in order (earlier stages and ``scratch`` left out)."""
-    return [
-        s.base for s in parse_stages(text, build_args) if s.base_stage is None and s.base.lower() != "scratch"
-    ]
+    return image_bases(parse_stages(text, build_args))
+
+
+def image_bases(stages: list[Stage]) -> list[str]:
+    """The images ``stages`` start from, in order (earlier stages and ``scratch`` left out)."""
+    return [s.base for s in stages if s.base_stage is None and s.base.lower() != "scratch"]
 
 
 def reachable(stages: list[Stage], target: str | None = None) -> set[int]:

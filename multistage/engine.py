@@ -15,6 +15,8 @@ from docker.context import ContextAPI
 from .errors import EngineUnavailable, MultistageError
 
 __all__ = [
+    "API_TIMEOUT",
+    "DOCKERD_LOG",
     "EngineFacts",
     "apt_install",
     "can_start_engine_here",

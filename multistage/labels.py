@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 __all__ = [
+    "BASE_ROLE",
+    "BUILD_NAMESPACE",
+    "CONTAINER",
+    "EXTRA_CA",
+    "PROFILE",
+    "PROJECT",
+    "PROJECT_VALUE",
+    "RECIPE",
+    "ROLE",
+    "STANDS_IN_FOR",
     "project_filter",
     "project_labels",
 ]

@@ -21,7 +21,11 @@ from .profiles import LOCAL, RECIPES, RECIPES_BY_NAME, SUITE, Recipe
 from .progress import experiment
 
 __all__ = [
+    "EXTRA_CA_SETTING",
+    "HOST_CA_DIR",
+    "MIRROR",
     "PROVISION_NEEDS_BYTES",
+    "RECIPES_DIR",
     "BaseStatus",
     "base_status",
     "extra_ca_certificates",
@@ -160,9 +164,12 @@ def provision(client: docker.DockerClient, say=print, force: bool = False) -> li
                         labels=labels,
                         client=client,
                     )
+        except BaseImageUnavailable:
+            raise
         except MultistageError as exc:
+            # The sentence only; a build failure's log tail is kept on the error's cause.
             raise BaseImageUnavailable(
-                f"Building the local base {recipe.tag} failed: {exc} -- check network access to "
+                f"Building the local base {recipe.tag} failed: {exc.args[0]} -- check network access to "
                 f"{MIRROR}, or use `python -m multistage bundle import FILE`, or the official profile."
             ) from exc
         say(f"    done in {time.monotonic() - started:.0f} s")
@@ -187,8 +194,9 @@ _SLIM_INCLUDES = ("/usr/share/doc/*/copyright",)
 def _debootstrap_context(workdir: Path, say) -> None:
     """Make ``workdir`` a build context for the root image: its Dockerfile plus ``rootfs.tar``."""
     if not (hasattr(os, "geteuid") and os.geteuid() == 0):
-        raise MultistageError(
-            "building local base images runs debootstrap, which needs root on a Debian/Ubuntu host"
+        raise BaseImageUnavailable(
+            "Building the local base images runs debootstrap, which needs root on a Debian or Ubuntu "
+            "host; run `python -m multistage provision` there, or `python -m multistage bundle import FILE`."
         )
     if shutil.which("debootstrap") is None:
         apt_install(["debootstrap"], say=say)

@@ -15,15 +15,19 @@ import docker
 import nbformat
 import pandas as pd
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 from traitlets.config import Config
 
 from .experiments.sample_table import summary_table
-from .progress import PROGRESS_FILE
+from .progress import PROGRESS_FILE, shorten
 
 __all__ = [
+    "BUILD",
+    "NOTEBOOKS",
+    "ROOT",
+    "SLOW_CELL_SECONDS",
     "CellRun",
     "NotebookRun",
     "execute_notebook",
@@ -36,11 +40,15 @@ NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
 
 
+#: A cell that runs this long is named in ``make run``'s output (the "no silent waits" line).
+SLOW_CELL_SECONDS = 10
+
+
 @dataclass(frozen=True)
 class CellRun:
-    """One executed code cell: its index in the notebook, its first line, its seconds."""
+    """One executed code cell: its number among the notebook's code cells (from 1), its first line, its seconds."""
 
-    index: int
+    number: int
     first_line: str
     seconds: float
 
@@ -57,43 +65,64 @@ class NotebookRun:
     cells: list[CellRun] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Running:
+    """The cell running now, replaced as a whole so the watcher thread never sees half of it."""
+
+    number: int
+    of: int
+    line: str
+    started: float
+
+    @property
+    def where(self) -> str:
+        return f"cell {self.number}/{self.of}"
+
+
 def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) -> NotebookRun:
     """Run ``path`` top to bottom in a fresh kernel; write the executed copy, its HTML and its PNGs.
 
     While it runs, a bar on the terminal names the cell and, inside it, the experiment, build
-    and step the kernel's builds report (through :data:`~multistage.progress.PROGRESS_FILE`).
-    Cells that take 10 s or more are also named in a line of their own, for logs.
+    and step the kernel reports (through :data:`~multistage.progress.PROGRESS_FILE`). Without
+    a terminal (a log), a cell still running after :data:`SLOW_CELL_SECONDS` is named with
+    what it is doing, and again every 20 s; every such cell is named with its time when done.
     """
     notebook = nbformat.read(path, as_version=4)
     code = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code" and cell.source.strip()]
     cells: list[CellRun] = []
     bar = tqdm(total=len(code), desc=path.stem[:2], unit="cell", leave=False, disable=None)
-    state = {"cell": None, "line": "", "started": 0.0}
-
-    def on_start(cell, cell_index, **_):
-        if cell_index in code:
-            state.update(cell=cell_index, line=_first_line(cell.source), started=time.monotonic())
-            bar.set_postfix_str(f"cell {code.index(cell_index) + 1}: {state['line']}")
-
-    def on_done(cell, cell_index, **_):
-        if state["cell"] != cell_index:
-            return
-        seconds = time.monotonic() - state["started"]
-        cells.append(CellRun(cell_index, state["line"], round(seconds, 2)))
-        bar.update(1)
-        if seconds >= 10:
-            say(
-                f"  {path.stem} cell {code.index(cell_index) + 1}/{len(code)} ({seconds:.0f} s): {state['line']}"
-            )
-        state["cell"] = None
+    running: list[_Running | None] = [None]  # one slot, swapped whole
 
     started = time.monotonic()
     error = ""
     with tempfile.TemporaryDirectory(prefix="multistage-kernel-") as tmp:
         progress_file = Path(tmp) / "progress"
+
+        def on_start(cell, cell_index, **_):
+            if cell_index in code:
+                progress_file.write_text("")  # what the previous cell did is no longer news
+                now = _Running(
+                    code.index(cell_index) + 1, len(code), _first_line(cell.source), time.monotonic()
+                )
+                running[0] = now
+                bar.set_postfix_str(f"{now.where}: {now.line}")
+
+        def on_done(cell, cell_index, **_):
+            now = running[0]
+            if now is None or code.index(cell_index) + 1 != now.number:
+                return
+            running[0] = None
+            seconds = time.monotonic() - now.started
+            cells.append(CellRun(now.number, now.line, round(seconds, 2)))
+            bar.update(1)
+            if seconds >= SLOW_CELL_SECONDS:
+                say(f"  {path.stem} {now.where} ({seconds:.0f} s): {now.line}")
+
         os.environ[PROGRESS_FILE] = str(progress_file)  # the kernel inherits it
         stop = threading.Event()
-        watcher = threading.Thread(target=_follow, args=(progress_file, bar, state, code, stop))
+        watcher = threading.Thread(
+            target=_follow, args=(progress_file, bar, running, stop, say, path.stem), daemon=True
+        )
         watcher.start()
         try:
             NotebookClient(
@@ -107,8 +136,8 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) 
                 on_cell_start=on_start,
                 on_cell_executed=on_done,
             ).execute()
-        except CellExecutionError as exc:
-            error = str(exc).strip().splitlines()[-1] if str(exc).strip() else "a cell failed"
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+            error = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         finally:
             stop.set()
             watcher.join()
@@ -134,21 +163,36 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) 
 
 
 def _first_line(source: str) -> str:
-    line = next((x for x in source.splitlines() if x.strip()), "")
-    return line if len(line) <= 70 else line[:69] + "…"
+    return shorten(next((x for x in source.splitlines() if x.strip()), ""), 70)
 
 
-def _follow(progress_file: Path, bar, state: dict, code: list[int], stop: threading.Event) -> None:
-    """Show what the kernel's builds report (experiment · build · step) beside the running cell."""
-    last = ""
+def _follow(progress_file: Path, bar, running: list, stop: threading.Event, say, name: str) -> None:
+    """Show what the kernel reports (experiment · build · step) beside the running cell.
+
+    On a terminal the bar shows it; in a log (no bar), a cell running :data:`SLOW_CELL_SECONDS`
+    or more gets a line every 20 s naming the cell and what it is doing.
+    """
+    last_text, seen, next_line = "", None, 0.0
     while not stop.wait(0.5):
+        now = running[0]
+        if now is None:
+            continue
+        if now is not seen:
+            seen, next_line, last_text = now, now.started + SLOW_CELL_SECONDS, ""
         try:
             text = progress_file.read_text().strip()
         except OSError:
-            continue
-        if text and text != last and state["cell"] is not None:
-            last = text
-            bar.set_postfix_str(f"cell {code.index(state['cell']) + 1}: {text}")
+            text = ""
+        if text and text != last_text:
+            last_text = text
+            bar.set_postfix_str(f"{now.where}: {text}")
+        if bar.disable and time.monotonic() >= next_line:
+            next_line += 20
+            elapsed = time.monotonic() - now.started
+            say(
+                f"  {name} {now.where} running for {elapsed:.0f} s: {now.line}"
+                + (f" — {text}" if text else "")
+            )
 
 
 _HEADERS = {
@@ -184,8 +228,8 @@ table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;pad
 img{{max-width:520px;margin:6px;border:1px solid #ddd}}.error{{color:#b00}}</style></head><body>
 <h1>Multi-stage Docker builds — what this machine measured</h1>
 <p>Every number below was measured on this machine by <code>make run</code>: each notebook was
-executed top to bottom, then every sample app variant was built (from the cache the notebooks
-filled), smoke-tested with <code>GET /health</code> and looked into. Click a chart for its notebook.</p>
+executed top to bottom, then every sample app variant was built (mostly from the cache the
+notebooks filled), smoke-tested with <code>GET /health</code> and looked into. Click a chart for its notebook.</p>
 {table.rename(columns=_HEADERS).to_html(index=False, border=0)}
 {"".join(sections)}
 </body></html>"""

@@ -18,9 +18,9 @@ _NEEDS = {
 }
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     for item in items:
-        parts = Path(str(item.fspath)).parts
+        parts = Path(str(item.fspath)).relative_to(config.rootpath).parts
         for folder, marks in _NEEDS.items():
             if folder in parts:
                 for mark in marks:

@@ -7,3 +7,12 @@
 - ``best_practices`` — notebook 06: final images, stage order, ``.dockerignore``, stage names.
 - ``sample_table`` — ``make run`` and sample_apps/README.md: every variant measured.
 """
+
+__all__ = [
+    "best_practices",
+    "edits",
+    "go_example",
+    "named_stages",
+    "overview",
+    "sample_table",
+]

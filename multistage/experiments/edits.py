@@ -12,7 +12,7 @@ from pathlib import Path
 import docker
 import pandas as pd
 
-from ..apps import APPS, SampleApp, copy_app
+from ..apps import SampleApp, copy_app, sample_app
 from ..build import build
 from ..progress import experiment
 from ..results import BuildReport
@@ -115,7 +115,7 @@ def run_scenarios(
     Returns:
         The :class:`ScenarioSet`.
     """
-    app = APPS[app] if isinstance(app, str) else app
+    app = sample_app(app)
     edits = list(EDITS) if edits is None else edits
     with tempfile.TemporaryDirectory(prefix=f"multistage-{app.name}-") as tmp:
         copy = copy_app(app, Path(tmp))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import uuid
@@ -12,11 +13,15 @@ import docker
 
 from ..apps import APPS, copy_app
 from ..build import build
+from ..cache import cache_root, write_atomically
 from ..containers import copy_from_image
-from ..contents import LayerHit, cache_root, find_in_layers
+from ..contents import LayerHit, find_in_layers
 from ..engine import client_or_connect
 from ..progress import experiment
 from ..results import BuildReport
+
+#: What a token made by :func:`_machine_token` looks like; anything else (an empty file) is replaced.
+_TOKEN = re.compile(r"tutorial-token-[0-9a-f]{32}")
 
 __all__ = [
     "BuilderPattern",
@@ -68,12 +73,13 @@ def secret_leak(client: docker.DockerClient | None = None, progress: bool = True
 
 
 def _machine_token() -> str:
-    """A fake secret, random per machine, made on first use."""
+    """A fake secret, random per machine, made on first use (atomically: notebooks may run at once)."""
     path = cache_root() / "fake-secret-token"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"tutorial-token-{uuid.uuid4().hex}\n")
-    return path.read_text().strip()
+    token = path.read_text().strip() if path.is_file() else ""
+    if not _TOKEN.fullmatch(token):
+        token = f"tutorial-token-{uuid.uuid4().hex}"
+        write_atomically(path, f"{token}\n".encode())
+    return token
 
 
 @dataclass

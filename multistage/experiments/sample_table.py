@@ -71,8 +71,9 @@ def measure_variants(
 def summary_table(client: docker.DockerClient, say=print) -> pd.DataFrame:
     """Per app and variant: size, ratio to one stage, shell, compiler, user, ``/health``.
 
-    The builds come from the build cache the notebooks filled, and the files from the layer
-    cache (see :mod:`multistage.contents`), so this adds no second round of cold builds.
+    After ``make run``'s notebooks, most builds come from the build cache they filled (the
+    classic builder's; ``node/Dockerfile.best`` is built here first) and the files from the
+    layer listings (see :mod:`multistage.contents`): no second round of cold builds.
     """
     table = measure_variants(client, apps=["node", "go", "python"], say=say)
     single = table[table["variant"] == "single"].set_index("app")["size_mb"]

@@ -13,6 +13,7 @@ import pytest
 
 from multistage import BuildFailed, EngineUnavailable, MultistageError, build
 from multistage.apps import copy_app
+from multistage.progress import PROGRESS_FILE
 
 builders = pytest.mark.parametrize("builder", ["classic", "buildkit"])
 
@@ -186,7 +187,9 @@ class _SocketProxy:
 
 
 @builders
-def test_an_engine_that_stops_mid_build_is_one_sentence_naming_the_running_step(client, tmp_path, builder):
+def test_an_engine_that_stops_mid_build_is_one_sentence_naming_the_running_step(
+    client, tmp_path, monkeypatch, builder
+):
     socket_path = getattr(client.api.adapters.get("http+docker://"), "socket_path", None)
     if socket_path is None:
         pytest.skip("the engine is not on a unix socket, which the cut is made on")
@@ -195,16 +198,33 @@ def test_an_engine_that_stops_mid_build_is_one_sentence_naming_the_running_step(
     (tmp_path / "Dockerfile").write_text(
         f"ARG ALPINE_IMAGE=alpine:latest\nFROM ${{ALPINE_IMAGE}}\nRUN echo {uuid.uuid4().hex} && sleep 60\n"
     )
+    # The build announces each step it starts; the engine is cut once the sleep is running.
+    announced = tmp_path / "progress"
+    monkeypatch.setenv(PROGRESS_FILE, str(announced))
+    threading.Thread(target=_cut_when, args=(announced, "sleep 60", proxy), daemon=True).start()
     before = _container_ids(client)
-    threading.Timer(4, proxy.cut).start()
-    with pytest.raises(EngineUnavailable) as caught:
-        build(tmp_path, nocache=True, client=cut_client, progress=False, builder=builder)
+    try:
+        with pytest.raises(EngineUnavailable) as caught:
+            build(tmp_path, nocache=True, client=cut_client, progress=False, builder=builder)
+    finally:
+        proxy.cut()
+        cut_client.close()
     assert "stopped answering during the build" in str(caught.value)
     assert "sleep 60` was running" in str(caught.value)
     deadline = time.monotonic() + 30
     while _container_ids(client) - before and time.monotonic() < deadline:
         time.sleep(0.5)
     assert _container_ids(client) == before, "the engine cancels the build once the client is gone"
+
+
+def _cut_when(announced, text: str, proxy: _SocketProxy, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if announced.is_file() and text in announced.read_text():
+            time.sleep(1)  # well inside the step
+            break
+        time.sleep(0.2)
+    proxy.cut()
 
 
 @builders

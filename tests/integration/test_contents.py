@@ -1,13 +1,11 @@
 """Reading real images' files and layers without running them."""
 
 from multistage import build
-from multistage.contents import facts, largest_paths, layers_dataframe
+from multistage.contents import facts, file_tree, largest_paths, layers_dataframe
 from multistage.profiles import active_profile
 
 
 def test_final_image_has_the_artefact_but_not_the_builder_input(client, app_copy, tagger):
-    from multistage.contents import file_tree
-
     report = build(app_copy("two-stage"), tag=tagger("inspect"), client=client, progress=False)
     tree = file_tree(client, report.image_id)
     assert tree.is_file("/app/shout.txt")

@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from multistage.apps import APPS
-from multistage.exercises import check_node_production_only
+from multistage.exercises import (
+    check_go_small_image,
+    check_hadolint_clean,
+    check_node_production_only,
+    check_python_non_root,
+    check_secret_layer,
+    check_tests_gate_the_image,
+    check_third_stage,
+)
+from multistage.experiments.overview import secret_leak
 
 pytestmark = pytest.mark.slow  # real builds of every variant or answer: minutes
 
@@ -37,8 +46,6 @@ def test_a_dockerfile_that_does_not_build_is_a_clear_fail_not_a_crash(client):
 
 
 def test_go_small_image_rejects_the_documents_example_and_accepts_the_solution(client):
-    from multistage.exercises import check_go_small_image
-
     starter = check_go_small_image(APPS["go"].dockerfile_text("multi"), limit_mb=8, client=client)
     assert not starter.passed and starter.measured["size_mb"] >= 8
     solved = check_go_small_image(_solution("02-go-example.ipynb"), limit_mb=8, client=client)
@@ -46,8 +53,6 @@ def test_go_small_image_rejects_the_documents_example_and_accepts_the_solution(c
 
 
 def test_python_non_root_rejects_the_documents_example_and_accepts_the_solution(client):
-    from multistage.exercises import check_python_non_root
-
     starter = check_python_non_root(APPS["python"].dockerfile_text("multi"), client=client)
     assert not starter.passed and starter.measured["user"] == "root"
     solved = check_python_non_root(_solution("03-python-example.ipynb"), client=client)
@@ -55,9 +60,6 @@ def test_python_non_root_rejects_the_documents_example_and_accepts_the_solution(
 
 
 def test_secret_layer_answer_is_checked_against_the_measured_layer(client):
-    from multistage.exercises import check_secret_layer
-    from multistage.experiments.overview import secret_leak
-
     leak = secret_leak(client, progress=False)
     assert not check_secret_layer(None, leak).passed
     assert check_secret_layer(leak.single_hits[0].layer, leak).passed
@@ -65,8 +67,6 @@ def test_secret_layer_answer_is_checked_against_the_measured_layer(client):
 
 
 def test_tests_gate_rejects_the_documents_go_example_and_accepts_the_solution(client):
-    from multistage.exercises import check_tests_gate_the_image
-
     starter = check_tests_gate_the_image(APPS["go"].dockerfile_text("multi"), client=client)
     assert not starter.passed and "test" not in starter.measured["stages_run"]
     solved = check_tests_gate_the_image(_solution("04-named-stages.ipynb"), client=client)
@@ -74,8 +74,6 @@ def test_tests_gate_rejects_the_documents_go_example_and_accepts_the_solution(cl
 
 
 def test_a_test_stage_nothing_depends_on_is_caught_as_skipped(client):
-    from multistage.exercises import check_tests_gate_the_image
-
     # A `test` stage that is built from `builder` but never copied from: BuildKit skips it.
     skipped = _solution("04-named-stages.ipynb").replace("COPY --from=test", "COPY --from=builder")
     result = check_tests_gate_the_image(skipped, client=client)
@@ -83,8 +81,6 @@ def test_a_test_stage_nothing_depends_on_is_caught_as_skipped(client):
 
 
 def test_third_stage_rejects_the_two_builder_app_and_accepts_the_solution(client):
-    from multistage.exercises import check_third_stage
-
     starter = check_third_stage(APPS["fullstack"].dockerfile_text("multi"), client=client)
     assert not starter.passed and starter.measured["stages"] == ["api", "web"]
     solved = check_third_stage(_solution("05-copying-from-multiple-stages.ipynb"), client=client)
@@ -92,8 +88,6 @@ def test_third_stage_rejects_the_two_builder_app_and_accepts_the_solution(client
 
 
 def test_hadolint_clean_rejects_the_documents_python_example_and_accepts_the_solution(client):
-    from multistage.exercises import check_hadolint_clean
-
     starter = check_hadolint_clean(APPS["python"].dockerfile_text("multi"), client=client)
     assert not starter.passed and starter.measured["findings"] == ["DL3042"]
     solved = check_hadolint_clean(_solution("06-best-practices.ipynb"), client=client)

@@ -6,7 +6,7 @@ import pytest
 
 from multistage import provision
 from multistage.clean import is_removable
-from multistage.errors import MultistageError
+from multistage.errors import BaseImageUnavailable, MultistageError
 from multistage.labels import PROJECT, PROJECT_VALUE
 from multistage.profiles import DOCUMENT_IMAGES, LOCAL, LOCAL_NAMESPACE, RECIPES, decide_profile
 from multistage.provision import recipe_hash
@@ -77,8 +77,6 @@ def test_clean_only_takes_labelled_images_tagged_in_our_namespaces():
 
 
 def test_local_profile_explains_a_literal_official_from_and_an_unknown_base():
-    from multistage.errors import BaseImageUnavailable
-
     with pytest.raises(BaseImageUnavailable, match=r"names node:18 directly in FROM.*ARG BASE_IMAGE=node:18"):
         LOCAL.check_bases(None, ["node:18"], dockerfile="Dockerfile")
     with pytest.raises(
