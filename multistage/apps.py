@@ -9,8 +9,9 @@ from pathlib import Path
 
 import docker
 
-from .build import build
+from .build import build, default_builder
 from .dockerfile import parse_stages
+from .engine import client_or_connect
 from .labels import BUILD_NAMESPACE
 from .results import BuildReport
 
@@ -62,9 +63,9 @@ class SampleApp:
         """The text of a variant's Dockerfile."""
         return (self.path / self.dockerfiles[variant]).read_text()
 
-    def tag(self, variant: str, target: str | None = None, builder: str = "classic") -> str:
+    def tag(self, variant: str, target: str | None = None, builder: str = "buildkit") -> str:
         """The tag a variant's image gets, in the project's namespace (one per target and builder)."""
-        suffix = (f"-{target}" if target else "") + ("" if builder == "classic" else f"-{builder}")
+        suffix = (f"-{target}" if target else "") + ("" if builder == "buildkit" else f"-{builder}")
         return f"{BUILD_NAMESPACE}/{self.name}:{variant}{suffix}"
 
     def build(self, variant: str, client: docker.DockerClient | None = None, **options) -> BuildReport:
@@ -77,9 +78,9 @@ class SampleApp:
             raise KeyError(
                 f"{self.name} has no variant {variant!r}; choose one of {', '.join(self.dockerfiles)}."
             )
-        tag = options.pop("tag", None) or self.tag(
-            variant, options.get("target"), options.get("builder", "classic")
-        )
+        client = client_or_connect(client)
+        options["builder"] = options.get("builder") or default_builder(client)
+        tag = options.pop("tag", None) or self.tag(variant, options.get("target"), options["builder"])
         return build(self.path, self.dockerfiles[variant], tag=tag, client=client, **options)
 
 

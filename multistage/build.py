@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -32,11 +33,12 @@ __all__ = [
     "BUILDERS",
     "available_builders",
     "build",
+    "default_builder",
     "read_recording",
 ]
 
-#: The builders :func:`build` can drive, each a module with ``start`` and ``parse``.
-BUILDERS = {classic.NAME: classic, buildkit.NAME: buildkit}
+#: The builders :func:`build` can drive, each a module with ``start`` and ``parse``; BuildKit first.
+BUILDERS = {buildkit.NAME: buildkit, classic.NAME: classic}
 
 _ERROR_LINE = re.compile(r"\bline (\d+)\b")
 #: What a connection that drops in the middle of a build raises, depending on where it drops.
@@ -49,7 +51,7 @@ def build(
     *,
     tag: str | None = None,
     target: str | None = None,
-    builder: str = "classic",
+    builder: str | None = None,
     profile: Profile | None = None,
     build_args: dict[str, str] | None = None,
     labels: dict[str, str] | None = None,
@@ -71,7 +73,7 @@ def build(
         dockerfile: The Dockerfile's path, relative to ``context``.
         tag: Optional ``name:tag`` for the result.
         target: Build only up to this stage.
-        builder: ``"classic"`` or ``"buildkit"``.
+        builder: ``"buildkit"`` or ``"classic"``; ``None`` takes :func:`default_builder`.
         profile: A :class:`~multistage.profiles.Profile`; ``None`` uses the active profile.
         build_args: Extra build args; they win over the profile's.
         labels: Extra labels for the image.
@@ -93,6 +95,7 @@ def build(
     context = Path(context)
     text = _dockerfile_text(context, dockerfile, builder)
     client = client_or_connect(client)
+    builder = builder or default_builder(client)
     profile = profile or active_profile(client)
     args = {**profile.build_args_for(text), **(build_args or {})}
     stages = parse_stages(text, args)
@@ -151,20 +154,40 @@ def build(
     )
 
 
-def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...]:
-    """The builders this engine offers: both, or only ``classic`` with a visible note saying why.
+def default_builder(client: docker.DockerClient) -> str:
+    """BuildKit where the engine builds with it — Docker's default builder since Engine 23.0 — else classic."""
+    return buildkit.NAME if _buildkit(client)[0] else classic.NAME
 
-    Notebooks build with every builder this returns, so an engine without BuildKit shows the
-    classic builder's side of each comparison instead of failing.
+
+def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...]:
+    """The builders this engine offers, the default first, with one line saying which (and why, if only one).
+
+    Notebooks build with the first for everything and with every one where they compare
+    builders, so an engine without BuildKit shows the classic builder's side of each
+    comparison instead of failing.
     """
-    ok, reason = buildkit.buildkit_available(client)
+    ok, reason = _buildkit(client)
     if ok:
-        return tuple(BUILDERS)
+        say(
+            "Builder: BuildKit, what `docker build` uses on Docker Desktop and Docker Engine 23.0 "
+            "and later; the classic builder only where the notebook compares the two."
+        )
+        return (buildkit.NAME, classic.NAME)
     say(
-        f"Note: BuildKit is not available on this engine ({reason}); "
+        f"Builder: classic, because BuildKit is not available on this engine ({reason}); "
         "this notebook shows the classic builder only, and its BuildKit checks are skipped."
     )
     return (classic.NAME,)
+
+
+#: Per client: whether its engine builds with BuildKit (probed once; the probe is a tiny build).
+_PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _buildkit(client: docker.DockerClient) -> tuple[bool, str]:
+    if client not in _PROBES:
+        _PROBES[client] = buildkit.buildkit_available(client)
+    return _PROBES[client]
 
 
 def read_recording(path: str | Path) -> list[tuple[float, dict]]:
@@ -173,9 +196,9 @@ def read_recording(path: str | Path) -> list[tuple[float, dict]]:
         return [(rec["t"], rec["msg"]) for rec in map(json.loads, handle) if rec]
 
 
-def _dockerfile_text(context: Path, dockerfile: str, builder: str) -> str:
+def _dockerfile_text(context: Path, dockerfile: str, builder: str | None) -> str:
     """Check the request before anything is sent, and return the Dockerfile's text."""
-    if builder not in BUILDERS:
+    if builder is not None and builder not in BUILDERS:
         raise MultistageError(f"There is no builder {builder!r}; use one of: {', '.join(BUILDERS)}.")
     path = context / dockerfile
     if not path.is_file():

@@ -17,7 +17,7 @@ import docker
 import pandas as pd
 
 from .cache import cache_root, write_atomically
-from .dockerfile import copy_source, dockerfile_bases, numbered_instructions, parse_stages
+from .dockerfile import copy_source, numbered_instructions, parse_stages
 from .errors import MultistageError
 from .progress import ExportProgress
 from .results import BuildReport
@@ -455,25 +455,25 @@ def instruction_from_history(created_by: str) -> str:
     return text
 
 
-def layers(client: docker.DockerClient, image: str, base: str | None = None, steps=None) -> list[Layer]:
+def layers(
+    client: docker.DockerClient, image: str, base: str | None = None, instructions: list[str] | None = None
+) -> list[Layer]:
     """Return ``image``'s history oldest first, each entry with its instruction and size.
 
     Args:
         client: Docker client.
         image: Image reference or id.
         base: The final stage's base image; its entries are marked ``from_base``.
-        steps: The build report's steps, if known: the final stage's instructions then name the
-            added entries exactly (history only says ``COPY dir:3f2a...``).
+        instructions: The final stage's instructions after its ``FROM``, if known. Both builders
+            write one history entry per instruction, right after the base's, so these name
+            the added entries exactly (history only says ``COPY dir:3f2a...``). The classic
+            builder appends one ``LABEL`` entry per build label after them.
     """
     history = list(reversed(client.api.history(image)))
     base_count = len(client.api.history(base)) if base else 0
     names = [instruction_from_history(h.get("CreatedBy", "")) for h in history]
-    if steps:
-        final = [s for s in steps if s.stage == max(x.stage for x in steps) and s.keyword != "FROM"]
-        added = len(history) - base_count
-        # The engine appends one LABEL entry per build label after the Dockerfile's own steps.
-        if len(final) <= added:
-            names[base_count : base_count + len(final)] = [s.instruction for s in final]
+    if instructions and len(instructions) <= len(history) - base_count:
+        names[base_count : base_count + len(instructions)] = instructions
     return [
         Layer(name, int(h.get("Size", 0)), i < base_count)
         for i, (name, h) in enumerate(zip(names, history, strict=True))
@@ -485,19 +485,22 @@ def layers_dataframe(client: docker.DockerClient, report: BuildReport) -> pd.Dat
 
     Args:
         client: Docker client.
-        report: A :class:`~multistage.results.BuildReport`; its final stage's base and steps
-            name the layers (its Dockerfile is read from the report, not from its context,
-            which may be a temporary copy that is gone).
+        report: A :class:`~multistage.results.BuildReport`; its Dockerfile (kept in the report:
+            its context may be a temporary copy that is gone) names the final stage's layers
+            and its base.
     """
     text = report.dockerfile_text
-    final_from = [s for s in report.steps if s.keyword == "FROM"][-1].instruction
-    base = (
-        None if final_from.split()[1].lower() == "scratch" else dockerfile_bases(text, report.build_args)[-1]
-    )
+    stages = parse_stages(text, report.build_args)
+    chain = [next(s for s in stages if s.label == report.target) if report.target else stages[-1]]
+    while chain[-1].base_stage is not None:  # FROM an earlier stage: its instructions come first
+        chain.append(stages[chain[-1].base_stage])
+    base = None if chain[-1].base.lower() == "scratch" else chain[-1].base
+    indexes = {s.index for s in chain}
+    own = [i.text for i in numbered_instructions(text) if i.stage in indexes and i.keyword != "FROM"]
     return pd.DataFrame(
         [
             {"instruction": x.instruction, "size_mb": x.size / 1e6, "from_base": x.from_base}
-            for x in layers(client, report.image_id, base, report.steps)
+            for x in layers(client, report.image_id, base, own)
         ],
         columns=["instruction", "size_mb", "from_base"],
     )

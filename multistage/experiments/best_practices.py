@@ -9,7 +9,7 @@ import docker
 import pandas as pd
 
 from ..apps import APPS, copy_app
-from ..build import BUILDERS
+from ..build import BUILDERS, default_builder
 from ..buildkit import context_tar
 from ..containers import copy_from_image, smoke_test
 from ..contents import facts, file_tree
@@ -37,7 +37,7 @@ RUNTIMES = {
 
 
 def runtimes(
-    builder: str = "classic", client: docker.DockerClient | None = None, progress: bool = True
+    builder: str | None = None, client: docker.DockerClient | None = None, progress: bool = True
 ) -> pd.DataFrame:
     """Build the Go app's ``Dockerfile.runtime`` once per final base in :data:`RUNTIMES` and serve it.
 
@@ -46,6 +46,7 @@ def runtimes(
         shell is present, and the ``/health`` status (all on 127.0.0.1).
     """
     client = client_or_connect(client)
+    builder = builder or default_builder(client)
     profile = active_profile(client, say=lambda _: None)
     app = APPS["go"]
     rows = []
@@ -76,7 +77,7 @@ def runtimes(
 
 
 def stage_references(
-    builder: str = "classic", client: docker.DockerClient | None = None, progress: bool = True
+    builder: str | None = None, client: docker.DockerClient | None = None, progress: bool = True
 ) -> pd.DataFrame:
     """Build the Go app's ``stage-names/`` Dockerfiles and see which binary each one shipped.
 
@@ -138,7 +139,7 @@ def orderings(
 
 
 def dockerignore_effect(
-    builder: str = "classic", client: docker.DockerClient | None = None, progress: bool = True
+    builder: str | None = None, client: docker.DockerClient | None = None, progress: bool = True
 ) -> pd.DataFrame:
     """What ``.dockerignore`` changes for the Node app: the context sent, and a rebuild after an ignored file changed.
 

@@ -94,7 +94,7 @@ def run_scenarios(
     dockerfile_text: str | None = None,
     client: docker.DockerClient | None = None,
     progress: bool = True,
-    builder: str = "classic",
+    builder: str | None = None,
     without: tuple[str, ...] = (),
 ) -> ScenarioSet:
     """Copy ``app`` to a temporary directory, build it, then rebuild it after each edit.
@@ -109,7 +109,7 @@ def run_scenarios(
         dockerfile_text: Build this text instead of the app's Dockerfile (e.g. a reordered copy).
         client: Docker client.
         progress: Show progress bars.
-        builder: ``"classic"`` or ``"buildkit"``.
+        builder: ``"buildkit"`` or ``"classic"``; ``None``: the engine's default.
         without: Files to delete from the copy first (e.g. ``(".dockerignore",)``).
 
     Returns:
@@ -125,7 +125,7 @@ def run_scenarios(
             (copy / name).unlink()
         pristine = Path(tmp) / "pristine"
         shutil.copytree(copy, pristine)
-        with experiment(f"{app.name}/{dockerfile} ({builder})"):
+        with experiment(f"{app.name}/{dockerfile}" + (f" ({builder})" if builder else "")):
             with experiment("baseline"):
                 baseline = build(copy, dockerfile, client=client, progress=progress, builder=builder)
             result = ScenarioSet(app.name, dockerfile, baseline)

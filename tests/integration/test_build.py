@@ -95,7 +95,7 @@ def test_an_unknown_target_is_one_sentence_listing_the_stages(client, fixtures):
 
 
 def test_an_unknown_builder_is_refused(client, fixtures):
-    with pytest.raises(MultistageError, match="use one of: classic, buildkit"):
+    with pytest.raises(MultistageError, match="use one of: buildkit, classic"):
         build(fixtures / "two-stage", client=client, progress=False, builder="kaniko")
 
 

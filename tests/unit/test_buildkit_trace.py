@@ -111,10 +111,11 @@ def test_without_buildkit_the_notebooks_get_the_classic_builder_and_a_visible_no
         buildkit, "buildkit_available", lambda client: (False, "the engine ignored version=2")
     )
     said = []
-    assert available_builders(None, say=said.append) == ("classic",)
+    engine = type("Engine", (), {})()  # any object stands for the client: the probe is replaced
+    assert available_builders(engine, say=said.append) == ("classic",)
     assert said == [
-        "Note: BuildKit is not available on this engine (the engine ignored version=2); "
-        "this notebook shows the classic builder only, and its BuildKit checks are skipped."
+        "Builder: classic, because BuildKit is not available on this engine (the engine ignored "
+        "version=2); this notebook shows the classic builder only, and its BuildKit checks are skipped."
     ]
 
 
