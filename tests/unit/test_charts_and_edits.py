@@ -11,7 +11,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from multistage.apps import APPS  # noqa: E402
-from multistage.charts import cache_heatmap, layer_breakdown, rebuild_times, size_comparison  # noqa: E402
+from multistage.charts import cache_heatmap, layer_breakdown, rebuild_times, size_comparison, stage_graph  # noqa: E402
+from multistage.dockerfile import parse_stages  # noqa: E402
 from multistage.experiments.edits import EDITS, IGNORED_FILE, ScenarioSet, apply_edit  # noqa: E402
 
 
@@ -82,3 +83,9 @@ def test_each_edit_changes_exactly_its_file_and_keeps_it_valid(tmp_path, app, ed
     assert b"n0nce" in after[next(iter(changed))]
     if expected.endswith(".json"):
         json.loads(after[next(iter(changed))])
+
+
+def test_graph_title_says_how_many_stages_the_target_needs():
+    stages = parse_stages(APPS["node"].dockerfile_text("stages"))
+    title = stage_graph(stages).axes[0].get_title()
+    assert title == "Building `production` needs 3 of 4 stages; BuildKit skips 1"

@@ -1,15 +1,10 @@
 """Stages of real sample Dockerfiles: names, bases, COPY --from edges, what a target needs."""
 
-import matplotlib
+import pytest
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-
-from multistage.apps import APPS  # noqa: E402
-from multistage.charts import stage_graph
-from multistage.dockerfile import parse_stages, reachable  # noqa: E402
-from multistage.errors import MultistageError  # noqa: E402
+from multistage.apps import APPS
+from multistage.dockerfile import parse_stages, reachable
+from multistage.errors import MultistageError
 
 
 def test_named_stages_of_the_node_app():
@@ -44,9 +39,3 @@ def test_an_unknown_target_lists_the_stages_that_exist():
         MultistageError, match="no stage 'prod'; this Dockerfile has: dependencies, build, test, production"
     ):
         reachable(stages, "prod")
-
-
-def test_graph_title_says_how_many_stages_the_target_needs():
-    stages = parse_stages(APPS["node"].dockerfile_text("stages"))
-    title = stage_graph(stages).axes[0].get_title()
-    assert title == "Building `production` needs 3 of 4 stages; BuildKit skips 1"
