@@ -248,7 +248,7 @@ def _listings_and_hits(
                     paths[index], gzip.compress(json.dumps(listings[index].to_json()).encode(), 3)
                 )
                 layer_files[index].seek(0)
-            if name:
+            if name and any(_is_named(p, e, name) for p, e in listings[index].added.items()):
                 with tarfile.open(fileobj=layer_files[index], mode="r:*") as layer:
                     for member in layer:
                         if member.isreg() and posixpath.basename(member.name) == name:
