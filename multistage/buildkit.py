@@ -254,7 +254,7 @@ def parse(
     Args:
         messages: ``(seconds since start, decoded message)`` pairs, in arrival order.
         dockerfile_text: The Dockerfile that was built, to map vertices to instructions.
-        on_step: Called with ``(steps started, steps planned, vertex name)`` when a step starts;
+        on_step: Called with ``(steps started, steps planned, instruction)`` when a step starts;
             the number planned grows as BuildKit plans more of the build.
 
     Raises:
@@ -280,7 +280,7 @@ def parse(
                     if v.digest not in started_steps:
                         started_steps.add(v.digest)
                         planned = sum(1 for x in vertices.values() if _VERTEX_STEP.match(x.name))
-                        on_step(len(started_steps), planned, v.name)
+                        on_step(len(started_steps), planned, _VERTEX_STEP.match(v.name)[4])
             for entry in status.statuses:
                 # Progress entries (resolve, download, extract) under a FROM vertex: a pull.
                 vertices.setdefault(entry.vertex, _Vertex(entry.vertex)).pulled = True
