@@ -12,12 +12,14 @@ from .contents import facts, files_by_stage, node_modules
 from .dockerfile import parse_stages
 from .engine import client_or_connect
 from .errors import MultistageError
+from .experiments.edits import run_scenarios
 from .experiments.named_stages import FAILING_TESTS
 from .experiments.overview import SecretLeak
 from .lint import hadolint, serious
 
 __all__ = [
     "CheckResult",
+    "check_go_cache_mount",
     "check_go_small_image",
     "check_node_production_only",
     "check_python_non_root",
@@ -303,5 +305,66 @@ def check_secret_layer(answer: int | None, leak: SecretLeak) -> CheckResult:
             f"{answer!r} is not it. Hint: the token is in the layer made by `COPY token.txt .`; "
             "the printout of the layer search names it.",
             {"layers": layers},
+        )
+    )
+
+
+def check_go_cache_mount(
+    dockerfile_text: str,
+    cold_seconds: float | None = None,
+    limit: float = 0.25,
+    client: docker.DockerClient | None = None,
+) -> CheckResult:
+    """Exercise (notebook 07): after a source edit, the Go image rebuilds in at most ``limit`` of a cold build.
+
+    Measures, with BuildKit, the answer built once and rebuilt after a fresh source edit,
+    against a ``--no-cache`` build of the document's Go Dockerfile; the rebuilt image must
+    serve ``/health``.
+
+    Args:
+        dockerfile_text: The learner's Dockerfile for ``sample_apps/go``.
+        cold_seconds: The cold build's seconds, if the notebook measured them already.
+        limit: The largest rebuild/cold ratio that passes.
+        client: Docker client.
+
+    Returns:
+        The :class:`CheckResult` (also printed).
+    """
+    client = client_or_connect(client)
+    try:
+        if cold_seconds is None:
+            cold_seconds = (
+                APPS["go"]
+                .build("multi", client=client, builder="buildkit", nocache=True, progress=False)
+                .seconds
+            )
+        rebuilt = run_scenarios(
+            "go",
+            edits=["source edit"],
+            dockerfile_text=dockerfile_text,
+            client=client,
+            builder="buildkit",
+            progress=False,
+        ).rebuilds["source edit"]
+        smoke_test(client, rebuilt.image_id, APPS["go"].port)
+    except MultistageError as exc:
+        return _say(CheckResult(False, f"the image must build and answer GET /health. {exc}"))
+    ratio = rebuilt.seconds / cold_seconds
+    measured = {"cold_s": cold_seconds, "rebuild_s": rebuilt.seconds, "ratio": round(ratio, 2)}
+    if ratio > limit:
+        return _say(
+            CheckResult(
+                False,
+                f"after a source edit the rebuild took {rebuilt.seconds:.1f} s, {ratio:.2f} of the cold "
+                f"{cold_seconds:.1f} s. Hint: mount Go's build cache (/root/.cache/go-build) with "
+                "`RUN --mount=type=cache,target=...` on the `go build` step.",
+                measured,
+            )
+        )
+    return _say(
+        CheckResult(
+            True,
+            f"the rebuild took {rebuilt.seconds:.1f} s, {ratio:.2f} of the cold {cold_seconds:.1f} s; /health answers 200.",
+            measured,
         )
     )

@@ -5,12 +5,14 @@
 - ``go_example`` — notebook 02: HTTPS with and without a CA bundle.
 - ``named_stages`` — notebook 04: failing tests under each builder; an unused slow stage.
 - ``best_practices`` — notebook 06: final images, stage order, ``.dockerignore``, stage names.
+- ``faster_rebuilds`` — notebook 07: what the builders accept, and cache mounts measured.
 - ``sample_table`` — ``make run`` and sample_apps/README.md: every variant measured.
 """
 
 __all__ = [
     "best_practices",
     "edits",
+    "faster_rebuilds",
     "go_example",
     "named_stages",
     "overview",

@@ -8,6 +8,7 @@ import pytest
 
 from multistage.apps import APPS
 from multistage.exercises import (
+    check_go_cache_mount,
     check_go_small_image,
     check_hadolint_clean,
     check_node_production_only,
@@ -91,4 +92,13 @@ def test_hadolint_clean_rejects_the_documents_python_example_and_accepts_the_sol
     starter = check_hadolint_clean(APPS["python"].dockerfile_text("multi"), client=client)
     assert not starter.passed and starter.measured["findings"] == ["DL3042"]
     solved = check_hadolint_clean(_solution("06-best-practices.ipynb"), client=client)
+    assert solved.passed, solved.message
+
+
+def test_go_cache_mount_rejects_the_documents_example_and_accepts_the_solution(client):
+    starter = check_go_cache_mount(APPS["go"].dockerfile_text("multi"), client=client)
+    assert not starter.passed and starter.measured["ratio"] > 0.25
+    solved = check_go_cache_mount(
+        _solution("07-faster-rebuilds.ipynb"), cold_seconds=starter.measured["cold_s"], client=client
+    )
     assert solved.passed, solved.message

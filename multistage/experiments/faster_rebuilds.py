@@ -1,0 +1,130 @@
+"""Experiments of notebook 07 (faster rebuilds): BuildKit cache mounts, measured on the sample apps."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import docker
+import pandas as pd
+
+from ..apps import APPS
+from ..build import build
+from ..engine import client_or_connect
+from ..errors import BuildFailed
+from ..progress import experiment
+from .edits import run_scenarios
+
+__all__ = [
+    "MOUNTS",
+    "cache_mount_rebuilds",
+    "mount_support",
+    "with_cache_mounts",
+]
+
+#: App -> (the document's step that gets the mount, the caches it mounts, the edit that reruns it).
+MOUNTS = {
+    "go": (
+        "RUN CGO_ENABLED=0 GOOS=linux go build -o main .",
+        ("/root/.cache/go-build", "/go/pkg/mod"),
+        "source edit",
+    ),
+    "node": ("RUN npm install", ("/root/.npm",), "dependency edit"),
+    "python": ("RUN pip install --user -r requirements.txt", ("/root/.cache/pip",), "dependency edit"),
+}
+
+
+def with_cache_mounts(app: str, nonce: str = "tutorial") -> str:
+    """The app's document Dockerfile with cache mounts on the step :data:`MOUNTS` names.
+
+    Each mount's ``id`` ends in ``nonce``: a new nonce gives mounts that start empty.
+
+    Raises:
+        KeyError: The document's Dockerfile no longer has that step.
+    """
+    step, targets, _ = MOUNTS[app]
+    mounts = " ".join(
+        f"--mount=type=cache,id={app}-{index}-{nonce},target={target}" for index, target in enumerate(targets)
+    )
+    text = APPS[app].dockerfile_text("multi")
+    if step not in text:
+        raise KeyError(f"{app}: the document's Dockerfile has no `{step}` any more; update MOUNTS.")
+    return text.replace(step, step.replace("RUN ", f"RUN {mounts} ", 1))
+
+
+def mount_support(client: docker.DockerClient | None = None) -> pd.DataFrame:
+    """Try ``RUN --mount=type=cache`` and a heredoc ``RUN <<EOF`` under each builder, and say what happened.
+
+    What the engine's Dockerfile frontend accepts differs between versions, so it is tried,
+    not assumed.
+
+    Returns:
+        One row per (feature, builder): ``accepted`` and the engine's first sentence if not.
+    """
+    client = client_or_connect(client)
+    features = {
+        "RUN --mount=type=cache": "RUN --mount=type=cache,target=/cache echo mounted > /cache/probe",
+        "RUN <<EOF (heredoc)": "RUN <<EOF\necho heredoc\nEOF",
+    }
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="multistage-mount-probe-") as tmp:
+        for feature, line in features.items():
+            Path(tmp, "Dockerfile").write_text(
+                f"ARG ALPINE_IMAGE=alpine:latest\nFROM ${{ALPINE_IMAGE}}\n{line}\n"
+            )
+            for builder in ("buildkit", "classic"):
+                try:
+                    with experiment(f"does {builder} take {feature}?"):
+                        build(tmp, client=client, builder=builder, nocache=True, progress=False)
+                    rows.append({"feature": feature, "builder": builder, "accepted": True, "says": ""})
+                except BuildFailed as exc:
+                    said = str(exc).splitlines()[0].split(" builder: ", 1)[-1]
+                    rows.append({"feature": feature, "builder": builder, "accepted": False, "says": said})
+    return pd.DataFrame(rows).set_index(["feature", "builder"])
+
+
+def cache_mount_rebuilds(
+    apps: tuple[str, ...] = tuple(MOUNTS), client: docker.DockerClient | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """For each app: a cold build, then the edit that reruns its slow step, without and with a cache mount.
+
+    All with BuildKit, in temporary copies. ``cold_s`` is a ``--no-cache`` build of the
+    document's Dockerfile; ``without_s`` and ``with_s`` are the rebuilds after a fresh edit,
+    each after one build of the same Dockerfile (with the mount, that build fills the cache;
+    on later runs the mount is still warm, as it would be on a developer's machine).
+
+    Returns:
+        One row per app, with the seconds and the ratios ``without/cold`` and ``with/cold``.
+    """
+    client = client_or_connect(client)
+    rows = []
+    for app in apps:
+        edit = MOUNTS[app][2]
+        with experiment(f"{app}: cold"):
+            cold = APPS[app].build(
+                "multi", client=client, builder="buildkit", nocache=True, progress=progress
+            )
+        with experiment(f"{app}: without a cache mount"):
+            without = run_scenarios(app, edits=[edit], client=client, builder="buildkit", progress=progress)
+        with experiment(f"{app}: with a cache mount"):
+            mounted = run_scenarios(
+                app,
+                edits=[edit],
+                dockerfile_text=with_cache_mounts(app),
+                client=client,
+                builder="buildkit",
+                progress=progress,
+            )
+        rows.append(
+            {
+                "app": app,
+                "after": edit,
+                "cold_s": cold.seconds,
+                "without_s": without.rebuilds[edit].seconds,
+                "with_s": mounted.rebuilds[edit].seconds,
+            }
+        )
+    frame = pd.DataFrame(rows).set_index("app")
+    frame["without/cold"] = (frame["without_s"] / frame["cold_s"]).round(2)
+    frame["with/cold"] = (frame["with_s"] / frame["cold_s"]).round(2)
+    return frame
