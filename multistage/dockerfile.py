@@ -15,7 +15,6 @@ __all__ = [
     "Instruction",
     "Stage",
     "copy_source",
-    "dockerfile_bases",
     "from_parts",
     "global_args",
     "image_bases",
@@ -171,11 +170,6 @@ def parse_stages(text: str, build_args: dict[str, str] | None = None) -> list[St
 def stage_list(stages: list[Stage]) -> str:
     """``builder, 1 (FROM alpine)``: names as they are, unnamed stages by index and FROM line."""
     return ", ".join(s.name or f"{s.index} ({s.from_line})" for s in stages)
-
-
-def dockerfile_bases(text: str, build_args: dict[str, str] | None = None) -> list[str]:
-    """The images a Dockerfile's stages start from, in order (earlier stages and ``scratch`` left out)."""
-    return image_bases(parse_stages(text, build_args))
 
 
 def image_bases(stages: list[Stage]) -> list[str]:

@@ -41,7 +41,8 @@ def main() -> None:
             *lines,
             "",
             f"Measured by `python scripts/write_sample_table.py` on {dt.date.today().isoformat()} "
-            f"(engine {facts.server_version}, classic builder). Every image answered `GET /health` with 200.",
+            f"(engine {facts.server_version}, {', '.join(sorted(set(table['builder'])))} builder). "
+            "Every image answered `GET /health` with 200.",
             END,
         ]
     )

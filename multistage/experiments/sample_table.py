@@ -29,7 +29,7 @@ def measure_variants(
     Only the variants in :data:`TABLE_VARIANTS` are measured.
 
     Returns:
-        One row per app and variant: size, shell, compilers, user, profile, build seconds
+        One row per app and variant: size, shell, compilers, user, profile, builder, build seconds
         (cold and warm) and the ``/health`` answer's status.
     """
     rows = []
@@ -42,9 +42,9 @@ def measure_variants(
             say(f"  {name}/{dockerfile}: building, smoke-testing, reading its files")
             if cold:
                 cold_seconds = app.build(variant, client=client, nocache=True, progress=False).seconds
-                # A no-cache build leaves identical twins of layers that several stages share
-                # (FROM x; WORKDIR /app). The classic builder then follows one twin and rebuilds
-                # the other stage's steps once; after that one build the cache is settled.
+                # Under the classic builder, a no-cache build leaves identical twins of layers that
+                # several stages share (FROM x; WORKDIR /app); it then follows one twin and rebuilds
+                # the other stage's steps once. After that one build the cache is settled.
                 app.build(variant, client=client, progress=False)
             report = app.build(variant, client=client, progress=False)
             info = facts(client, report.image_id)
@@ -59,6 +59,7 @@ def measure_variants(
                     "compiler": ", ".join(info.compilers) or "none",
                     "non_root": "no" if info.runs_as_root else "yes",
                     "profile": report.profile,
+                    "builder": report.builder,
                     "cold_s": round(cold_seconds, 1) if cold_seconds is not None else None,
                     "warm_s": round(report.seconds, 1),
                     "health": health.status,

@@ -4,7 +4,7 @@ import pytest
 
 from multistage import classic
 from multistage.build import read_recording
-from multistage.dockerfile import dockerfile_bases, global_args
+from multistage.dockerfile import global_args, image_bases, parse_stages
 
 
 def test_cold_build_has_every_step_with_stage_and_nothing_cached(recordings):
@@ -97,5 +97,5 @@ def test_global_args_are_those_before_the_first_from():
 
 
 def test_bases_substitute_args_and_skip_stages_and_scratch():
-    assert dockerfile_bases(DOCKERFILE) == ["golang:1.21", "alpine:latest"]
-    assert dockerfile_bases(DOCKERFILE, {"ALPINE_IMAGE": "x/y:1"}) == ["golang:1.21", "x/y:1"]
+    assert image_bases(parse_stages(DOCKERFILE)) == ["golang:1.21", "alpine:latest"]
+    assert image_bases(parse_stages(DOCKERFILE, {"ALPINE_IMAGE": "x/y:1"})) == ["golang:1.21", "x/y:1"]
