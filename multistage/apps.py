@@ -10,7 +10,7 @@ from pathlib import Path
 import docker
 
 from .build import build, default_builder
-from .dockerfile import parse_stages
+from .dockerfile import Listing, listing, parse_stages
 from .engine import client_or_connect
 from .labels import BUILD_NAMESPACE
 from .results import BuildReport
@@ -62,6 +62,14 @@ class SampleApp:
     def dockerfile_text(self, variant: str) -> str:
         """The text of a variant's Dockerfile."""
         return (self.path / self.dockerfiles[variant]).read_text()
+
+    def listing(self, variant: str, against: str | None = None) -> Listing:
+        """A variant's Dockerfile to show before building it: whole, or as a diff against ``against``."""
+        title = f"{self.name}/{self.dockerfiles[variant]}"
+        if against is None:
+            return listing(self.dockerfile_text(variant), title)
+        before = f"{self.name}/{self.dockerfiles[against]}"
+        return listing(self.dockerfile_text(variant), title, self.dockerfile_text(against), before)
 
     def tag(self, variant: str, target: str | None = None, builder: str = "buildkit") -> str:
         """The tag a variant's image gets, in the project's namespace (one per target and builder)."""

@@ -26,7 +26,7 @@ from .dockerfile import (
 from .engine import client_or_connect
 from .errors import BuildFailed, EngineUnavailable, MultistageError
 from .profiles import Profile, active_profile
-from .progress import BuildProgress
+from .progress import BuildProgress, shorten
 from .results import LOG_TAIL, BuildReport, BuildRequest, ParsedStream, Step
 
 __all__ = [
@@ -113,11 +113,13 @@ def build(
     implementation = BUILDERS[builder]
     bar = BuildProgress(f"{context.name}/{dockerfile}", enabled=progress)
     recording = messages = None
+    outcome = "failed"
     started = time.monotonic()
     try:
         recording = open(record, "w") if record else None  # closed in the finally below
         messages = _timed(implementation.start(client, context, request), started, recording)
         parsed = implementation.parse(messages, text, on_step=bar.on_step)
+        outcome = _outcome(parsed)
     except docker.errors.DockerException as exc:
         # Refused as it starts (a Dockerfile the classic builder cannot parse, a bad tag or
         # option, by the engine or by the SDK): the same error type as a failing step.
@@ -131,7 +133,7 @@ def build(
     finally:
         if messages is not None:
             messages.close()  # on Ctrl-C this disconnects, and the engine cancels the build
-        bar.close()
+        bar.close(outcome)
         if recording:
             recording.close()
     seconds = time.monotonic() - started
@@ -218,6 +220,15 @@ def _timed(stream: Iterator[dict], started: float, recording) -> Iterable[tuple[
             yield t, message
     finally:
         stream.close()
+
+
+def _outcome(parsed: ParsedStream) -> str:
+    """A build's result in a few words, for the line its progress display leaves behind."""
+    if parsed.error or not parsed.image_id:
+        return f"failed at `{shorten(parsed.failed.instruction)}`" if parsed.failed else "failed"
+    worked = [step for step in parsed.steps if step.does_work]
+    cached = sum(step.cached for step in worked)
+    return f"{len(worked)} steps, {cached} from the cache"
 
 
 def _failure(parsed: ParsedStream, text: str, builder: str, stages=()) -> BuildFailed:

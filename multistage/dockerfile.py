@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -13,12 +14,14 @@ from .errors import MultistageError
 
 __all__ = [
     "Instruction",
+    "Listing",
     "Stage",
     "copy_source",
     "from_parts",
     "global_args",
     "image_bases",
     "instructions",
+    "listing",
     "numbered_instructions",
     "parse_stages",
     "reachable",
@@ -44,6 +47,47 @@ def read_dockerfile(path: Path) -> str:
             f"{path} is not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x}); "
             "save it as UTF-8 and build again."
         ) from None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A Dockerfile as a notebook shows it right before building it: whole, or as a diff.
+
+    Attributes:
+        title: What is shown (a file name, or "old → new").
+        text: The Dockerfile, or a unified diff of it against the one before.
+        is_diff: ``text`` is a diff.
+    """
+
+    title: str
+    text: str
+    is_diff: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.title}\n{self.text}"
+
+    def _repr_markdown_(self) -> str:
+        fence = "diff" if self.is_diff else "dockerfile"
+        return f"**{self.title}**\n\n```{fence}\n{self.text.rstrip()}\n```\n"
+
+
+def listing(
+    text: str, title: str = "Dockerfile", against: str | None = None, before: str = "before"
+) -> Listing:
+    """``text`` to show whole, or — with ``against`` — only what differs from that Dockerfile.
+
+    Args:
+        text: The Dockerfile about to be built.
+        title: Its name.
+        against: The Dockerfile shown before it; the listing is then a unified diff.
+        before: That Dockerfile's name.
+    """
+    if against is None:
+        return Listing(title, text)
+    diff = difflib.unified_diff(
+        against.splitlines(), text.splitlines(), fromfile=before, tofile=title, lineterm="", n=1
+    )
+    return Listing(f"{before} → {title}", "\n".join(diff) or "(no difference)", is_diff=True)
 
 
 def from_parts(value: str) -> tuple[str, str | None]:

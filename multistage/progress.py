@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .cache import write_atomically
+
+try:  # IPython comes with Jupyter; the package also works without it (scripts, make run).
+    from IPython import get_ipython
+    from IPython.display import display
+except ImportError:  # pragma: no cover - Jupyter is in requirements.txt
+    get_ipython = None
+    display = None
 
 __all__ = [
     "PROGRESS_FILE",
@@ -29,6 +37,9 @@ PROGRESS_FILE = "MULTISTAGE_PROGRESS_FILE"
 #: The experiment a build belongs to, shown before its own name ("orderings: source first").
 _EXPERIMENT: ContextVar[str] = ContextVar("experiment", default="")
 
+#: Seconds between two redraws of a notebook's progress line (the last state is always drawn).
+_REDRAW_SECONDS = 0.2
+
 
 @contextlib.contextmanager
 def experiment(label: str) -> Iterator[None]:
@@ -44,25 +55,64 @@ def experiment(label: str) -> Iterator[None]:
         _EXPERIMENT.reset(token)
 
 
-class Progress:
-    """A bar naming the experiment and the work in it; its latest state is also announced.
+def _in_notebook() -> bool:
+    """Whether this code runs in a Jupyter kernel (JupyterLab, or nbval and ``make run``'s kernels)."""
+    shell = get_ipython() if get_ipython else None
+    return getattr(shell, "kernel", None) is not None
 
-    Shown on terminals and in notebooks; silent in logs of non-interactive runs, where
-    ``make run`` prints the announced line instead (see :data:`PROGRESS_FILE`).
+
+class _NotebookLine:
+    """One output line of a notebook cell, redrawn in place: a bar while running, one sentence when done.
+
+    Plain text and HTML, no widget: what the notebook saves is the finished line, and it
+    renders anywhere, offline too.
+    """
+
+    def __init__(self):
+        self._handle = None
+        self._drawn = 0.0
+
+    def draw(self, label: str, done: float, total: float | None, detail: str, force: bool = False) -> None:
+        if not force and time.monotonic() - self._drawn < _REDRAW_SECONDS:
+            return
+        self._drawn = time.monotonic()
+        bar = f'<progress value="{done:g}" max="{total:g}"></progress> ' if total else ""
+        text = f"{label} · {detail}" if detail else label
+        self._show({"text/plain": text, "text/html": f"<code>{bar}{html.escape(text)}</code>"})
+
+    def finish(self, sentence: str) -> None:
+        self._show({"text/plain": sentence, "text/html": f"<code>{html.escape(sentence)}</code>"})
+
+    def _show(self, bundle: dict[str, str]) -> None:
+        if self._handle is None:
+            self._handle = display(bundle, raw=True, display_id=True)
+        else:
+            self._handle.update(bundle, raw=True)
+
+
+class Progress:
+    """Shows what runs now: a bar on terminals, a line redrawn in place in notebooks; also announced.
+
+    Silent in logs of non-interactive runs, where ``make run`` prints the announced line
+    instead (see :data:`PROGRESS_FILE`). In a notebook, :meth:`close` leaves one sentence
+    saying what was done, so a saved notebook shows the finished state.
     """
 
     def __init__(self, name: str, unit: str, total: float | None = None, enabled: bool = True):
         label = _EXPERIMENT.get()
         self.description = f"{label} · {name}" if label else name
-        # disable=None: a bar on terminals and in notebooks, nothing in logs of non-interactive runs.
+        self._unit = unit
+        self._line = _NotebookLine() if enabled and _in_notebook() else None
+        # disable=None: a bar on terminals, nothing in logs of non-interactive runs.
         self._bar = tqdm(
             total=total,
             desc=self.description,
             unit=unit,
             unit_scale=unit == "B",
             leave=False,
-            disable=None if enabled else True,
+            disable=True if self._line or not enabled else None,
         )
+        self._started = time.monotonic()
         self._announced = 0.0
 
     def announce(self, detail: str, every: float = 0.0) -> None:
@@ -74,10 +124,18 @@ class Progress:
         with contextlib.suppress(OSError):
             write_atomically(Path(path), f"{self.description} · {detail}\n".encode())
 
-    def close(self) -> None:
-        """Finish and remove the bar."""
+    def _draw(self, detail: str, force: bool = False) -> None:
+        if self._line:
+            self._line.draw(self.description, self._bar.n, self._bar.total, detail, force)
+
+    def close(self, outcome: str = "done") -> None:
+        """Finish the bar; in a notebook, leave ``✓ description — outcome, N s`` (``✗`` if it failed)."""
         self._bar.n = self._bar.total or self._bar.n
         self._bar.close()
+        if self._line:
+            mark = "✗" if outcome.startswith("failed") else "✓"
+            seconds = time.monotonic() - self._started
+            self._line.finish(f"{mark} {self.description} — {outcome}, {seconds:.1f} s")
 
 
 class BuildProgress(Progress):
@@ -95,7 +153,9 @@ class BuildProgress(Progress):
         self._bar.n = number - 1
         self._bar.set_postfix_str(shorten(instruction), refresh=False)
         self._bar.refresh()
-        self.announce(f"step {number}/{total or '?'}: {shorten(instruction)}")
+        detail = f"step {number}/{total or '?'}: {shorten(instruction)}"
+        self._draw(detail)
+        self.announce(detail)
 
 
 class ExportProgress(Progress):
@@ -111,7 +171,9 @@ class ExportProgress(Progress):
         """Count ``received`` more bytes."""
         self._received += received
         self._bar.update(received)
-        self.announce(f"{self._received / 1e6:.0f} of {self._total / 1e6:.0f} MB", every=1.0)
+        detail = f"{self._received / 1e6:.0f} of {self._total / 1e6:.0f} MB"
+        self._draw(detail)
+        self.announce(detail, every=1.0)
 
 
 def shorten(text: str, limit: int = 60) -> str:

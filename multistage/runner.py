@@ -17,7 +17,7 @@ import pandas as pd
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from traitlets.config import Config
 
 from .experiments.sample_table import summary_table
@@ -38,6 +38,8 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
+#: nbconvert templates of the executed notebooks' pages.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 #: A cell that runs this long is named in ``make run``'s output (the "no silent waits" line).
@@ -77,6 +79,11 @@ class _Running:
     @property
     def where(self) -> str:
         return f"cell {self.number}/{self.of}"
+
+
+def _offline_exporter() -> HTMLExporter:
+    """nbconvert's HTML exporter with a template that loads nothing from the network."""
+    return HTMLExporter(extra_template_paths=[str(TEMPLATES)], template_file="offline.html.j2")
 
 
 def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) -> NotebookRun:
@@ -148,7 +155,7 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) 
     nbformat.write(notebook, out_dir / "notebooks" / path.name)
     page = out_dir / "html" / (path.stem + ".html")
     page.parent.mkdir(parents=True, exist_ok=True)
-    body, _ = HTMLExporter().from_notebook_node(notebook)
+    body, _ = _offline_exporter().from_notebook_node(notebook)
     page.write_text(body)
     figures = []
     (out_dir / "figures").mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -125,7 +126,8 @@ def run_scenarios(
             (copy / name).unlink()
         pristine = Path(tmp) / "pristine"
         shutil.copytree(copy, pristine)
-        with experiment(f"{app.name}/{dockerfile}" + (f" ({builder})" if builder else "")):
+        # The builds name the Dockerfile themselves; the block adds the builder when one was asked for.
+        with experiment(builder) if builder else contextlib.nullcontext():
             with experiment("baseline"):
                 baseline = build(copy, dockerfile, client=client, progress=progress, builder=builder)
             result = ScenarioSet(app.name, dockerfile, baseline)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..apps import APPS
 from ..build import build
+from ..dockerfile import Listing, listing
 from ..engine import client_or_connect
 from ..errors import BuildFailed
 from ..progress import experiment
@@ -18,6 +19,7 @@ from .edits import run_scenarios
 __all__ = [
     "MOUNTS",
     "cache_mount_rebuilds",
+    "mount_listing",
     "mount_support",
     "with_cache_mounts",
 ]
@@ -43,13 +45,24 @@ def with_cache_mounts(app: str, nonce: str = "tutorial") -> str:
         KeyError: The document's Dockerfile no longer has that step.
     """
     step, targets, _ = MOUNTS[app]
-    mounts = " ".join(
-        f"--mount=type=cache,id={app}-{index}-{nonce},target={target}" for index, target in enumerate(targets)
+    mounts = "".join(
+        f"--mount=type=cache,id={app}-{index}-{nonce},target={target} \\\n    "
+        for index, target in enumerate(targets)
     )
     text = APPS[app].dockerfile_text("multi")
     if step not in text:
         raise KeyError(f"{app}: the document's Dockerfile has no `{step}` any more; update MOUNTS.")
-    return text.replace(step, step.replace("RUN ", f"RUN {mounts} ", 1))
+    return text.replace(step, step.replace("RUN ", f"RUN {mounts}", 1))
+
+
+def mount_listing(app: str) -> Listing:
+    """What :func:`with_cache_mounts` changes in the app's document Dockerfile, as a diff."""
+    return listing(
+        with_cache_mounts(app),
+        f"{app}/Dockerfile with cache mounts",
+        against=APPS[app].dockerfile_text("multi"),
+        before=f"{app}/Dockerfile",
+    )
 
 
 def mount_support(client: docker.DockerClient | None = None) -> pd.DataFrame:
@@ -84,26 +97,35 @@ def mount_support(client: docker.DockerClient | None = None) -> pd.DataFrame:
 
 
 def cache_mount_rebuilds(
-    apps: tuple[str, ...] = tuple(MOUNTS), client: docker.DockerClient | None = None, progress: bool = True
+    apps: tuple[str, ...] = tuple(MOUNTS),
+    cold: tuple[str, ...] = ("go",),
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
 ) -> pd.DataFrame:
-    """For each app: a cold build, then the edit that reruns its slow step, without and with a cache mount.
+    """For each app, the edit that reruns its slow step, without and with a cache mount.
 
-    All with BuildKit, in temporary copies. ``cold_s`` is a ``--no-cache`` build of the
-    document's Dockerfile; ``without_s`` and ``with_s`` are the rebuilds after a fresh edit,
-    each after one build of the same Dockerfile (with the mount, that build fills the cache;
-    on later runs the mount is still warm, as it would be on a developer's machine).
+    All with BuildKit, in temporary copies. ``without_s`` and ``with_s`` are the rebuilds
+    after a fresh edit, each after one build of the same Dockerfile (with the mount, that
+    build fills the cache; on later runs the mount is still warm, as it would be on a
+    developer's machine). For the apps in ``cold``, ``cold_s`` is a ``--no-cache`` build of
+    the document's Dockerfile, the yardstick of the ratios.
 
     Returns:
-        One row per app, with the seconds and the ratios ``without/cold`` and ``with/cold``.
+        One row per app, with the seconds and the ratios ``without/cold`` and ``with/cold``
+        (empty where no cold build was asked for).
     """
     client = client_or_connect(client)
     rows = []
     for app in apps:
         edit = MOUNTS[app][2]
-        with experiment(f"{app}: cold"):
-            cold = APPS[app].build(
-                "multi", client=client, builder="buildkit", nocache=True, progress=progress
-            )
+        cold_s = float("nan")
+        if app in cold:
+            with experiment(f"{app}: cold"):
+                cold_s = (
+                    APPS[app]
+                    .build("multi", client=client, builder="buildkit", nocache=True, progress=progress)
+                    .seconds
+                )
         with experiment(f"{app}: without a cache mount"):
             without = run_scenarios(app, edits=[edit], client=client, builder="buildkit", progress=progress)
         with experiment(f"{app}: with a cache mount"):
@@ -119,7 +141,7 @@ def cache_mount_rebuilds(
             {
                 "app": app,
                 "after": edit,
-                "cold_s": cold.seconds,
+                "cold_s": cold_s,
                 "without_s": without.rebuilds[edit].seconds,
                 "with_s": mounted.rebuilds[edit].seconds,
             }
