@@ -63,13 +63,19 @@ class SampleApp:
         """The text of a variant's Dockerfile."""
         return (self.path / self.dockerfiles[variant]).read_text()
 
-    def listing(self, variant: str, against: str | None = None) -> Listing:
-        """A variant's Dockerfile to show before building it: whole, or as a diff against ``against``."""
-        title = f"{self.name}/{self.dockerfiles[variant]}"
+    def listing(self, dockerfile: str, against: str | None = None) -> Listing:
+        """A Dockerfile to show before building it: whole, or as a diff against ``against``.
+
+        Args:
+            dockerfile: A variant (``best``) or a path relative to the app (``secret/Dockerfile.multi``).
+            against: The Dockerfile shown before it, named the same way.
+        """
+        path = self.dockerfiles.get(dockerfile, dockerfile)
+        text, title = (self.path / path).read_text(), f"{self.name}/{path}"
         if against is None:
-            return listing(self.dockerfile_text(variant), title)
-        before = f"{self.name}/{self.dockerfiles[against]}"
-        return listing(self.dockerfile_text(variant), title, self.dockerfile_text(against), before)
+            return listing(text, title)
+        before = self.dockerfiles.get(against, against)
+        return listing(text, title, (self.path / before).read_text(), f"{self.name}/{before}")
 
     def tag(self, variant: str, target: str | None = None, builder: str = "buildkit") -> str:
         """The tag a variant's image gets, in the project's namespace (one per target and builder)."""

@@ -9,6 +9,7 @@ import posixpath
 import re
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "PACKAGE_MANAGERS",
     "SHELLS",
     "Entry",
+    "Export",
     "FileTree",
     "ImageFacts",
     "Layer",
@@ -35,6 +37,7 @@ __all__ = [
     "LayerListing",
     "NodeModules",
     "cache_dir",
+    "export_cost",
     "exported_layers",
     "facts",
     "facts_table",
@@ -296,6 +299,38 @@ def _entry(member: tarfile.TarInfo) -> Entry:
     if member.islnk():
         return Entry("hardlink", 0, _absolute(member.linkname))
     return Entry("other")
+
+
+@dataclass(frozen=True)
+class Export:
+    """What moving an image costs: the bytes of its export (``docker save``) and the time it took."""
+
+    image: str
+    bytes: int
+    seconds: float
+
+    @property
+    def mb(self) -> float:
+        """The export's size in MB (10^6 bytes)."""
+        return self.bytes / 1e6
+
+
+def export_cost(client: docker.DockerClient, image: str) -> Export:
+    """Export ``image`` as ``docker save`` would and count the bytes, without keeping them.
+
+    A push or a pull moves the same layers (compressed); a ``save``/``load`` moves exactly these bytes.
+    """
+    found = client.images.get(image)
+    bar = ExportProgress(image, found.attrs["Size"], doing="exporting")
+    started = time.monotonic()
+    received = 0
+    try:
+        for chunk in client.api.get_image(found.id):
+            received += len(chunk)
+            bar.advance(len(chunk))
+    finally:
+        bar.close(f"{received / 1e6:.0f} MB")
+    return Export(image, received, time.monotonic() - started)
 
 
 @contextlib.contextmanager

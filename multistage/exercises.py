@@ -14,7 +14,7 @@ from .engine import client_or_connect
 from .errors import MultistageError
 from .experiments.edits import run_scenarios
 from .experiments.named_stages import FAILING_TESTS
-from .experiments.overview import SecretLeak
+from .experiments.overview import BuilderPattern
 from .lint import hadolint, serious
 
 __all__ = [
@@ -22,9 +22,9 @@ __all__ = [
     "check_go_cache_mount",
     "check_go_small_image",
     "check_node_production_only",
+    "check_one_dockerfile",
     "check_python_non_root",
     "check_hadolint_clean",
-    "check_secret_layer",
     "check_tests_gate_the_image",
     "check_third_stage",
 ]
@@ -68,7 +68,8 @@ def check_node_production_only(
             CheckResult(
                 False,
                 f"the image still carries {modules.dev_packages} development packages ({modules.dev_mb:.1f} MB). "
-                "Hint: install with `npm ci --omit=dev` in a stage of its own and copy node_modules from there.",
+                "Hint: the builder needs every package to compile, the final image only the production "
+                "ones; where else could a production-only node_modules be installed?",
                 measured,
             )
         )
@@ -117,8 +118,8 @@ def check_tests_gate_the_image(
         return _say(
             CheckResult(
                 False,
-                f"the {builder} build ran the stages {ran}, none named `test`. Hint: add "
-                "`FROM builder AS test` with `RUN go test ./...`, and make the final stage copy from it.",
+                f"the {builder} build ran the stages {ran}, none named `test`. Hint: the exercise asks "
+                "for a stage named `test` that runs the tests.",
                 measured,
             )
         )
@@ -140,7 +141,8 @@ def check_tests_gate_the_image(
         CheckResult(
             False,
             f"with a failing test added, {builder} still built an image: the final stage does not "
-            "depend on `test`, so the tests were skipped. Hint: COPY the binary `--from=test`.",
+            "depend on `test`, so the tests were skipped. Hint: BuildKit builds what the final stage "
+            "copies from; what could it copy from `test`?",
             measured,
         )
     )
@@ -177,8 +179,8 @@ def check_third_stage(
     return _say(
         CheckResult(
             False,
-            f"the final image's files came from {sources}. Hint: add a third named stage that "
-            "writes a file, and COPY it `--from=` that stage in the final stage.",
+            f"the final image's files came from {sources}. Hint: a stage is any `FROM`; the final "
+            "stage holds only what it copies.",
             measured,
         )
     )
@@ -204,7 +206,8 @@ def check_hadolint_clean(
         return _say(
             CheckResult(
                 False,
-                f"hadolint still reports {', '.join(findings['code'])}; line {first['line']}: {first['message']}",
+                f"hadolint still reports {', '.join(findings['code'])} (first at line {first['line']}). "
+                "Hint: the lint table above says what each code means.",
                 measured,
             )
         )
@@ -241,8 +244,7 @@ def check_go_small_image(
             CheckResult(
                 False,
                 f"{report.size_mb:.1f} MB is not under {limit_mb:.0f} MB. Hint: the binary is static "
-                "(CGO_ENABLED=0), so the final stage can start FROM scratch - copy the CA bundle too "
-                "if the program makes HTTPS calls.",
+                "(CGO_ENABLED=0); which of the final base image's files does it need at run time?",
                 measured,
             )
         )
@@ -270,8 +272,8 @@ def check_python_non_root(dockerfile_text: str, client: docker.DockerClient | No
         return _say(
             CheckResult(
                 False,
-                f"the image runs as {info.user or 'root'}. Hint: add a user, give it the installed "
-                "packages where Python looks for them (its own ~/.local), and switch to it with USER.",
+                f"the image runs as {info.user or 'root'}. Hint: `pip install --user` put the packages "
+                "in root's home; where does Python look when another user runs it?",
                 measured,
             )
         )
@@ -285,26 +287,59 @@ def check_python_non_root(dockerfile_text: str, client: docker.DockerClient | No
     return _say(CheckResult(True, f"runs as {info.user} and /health answers 200.", measured))
 
 
-def check_secret_layer(answer: int | None, leak: SecretLeak) -> CheckResult:
-    """Exercise (notebook 00): which layer of the one-stage image still holds the deleted token?
+def check_one_dockerfile(
+    dockerfile_text: str, pattern: BuilderPattern, client: docker.DockerClient | None = None
+) -> CheckResult:
+    """Exercise (notebook 00): the builder pattern's two Dockerfiles as one multi-stage Dockerfile.
+
+    The answer is built against ``sample_apps/go`` with no script and no binary in the
+    context: it must have two stages or more, serve /health, and give an image the size of the
+    builder pattern's run image (within 5 %).
 
     Args:
-        answer: The learner's layer number (0 = oldest layer).
-        leak: The :class:`~multistage.experiments.overview.SecretLeak` measured in the notebook.
+        dockerfile_text: The learner's Dockerfile.
+        pattern: The :class:`~multistage.experiments.overview.BuilderPattern` measured in the notebook.
+        client: Docker client.
     """
-    layers = sorted({hit.layer for hit in leak.single_hits if leak.token.encode() in hit.content})
-    if answer in layers:
+    stages = parse_stages(dockerfile_text)
+    if len(stages) < 2:
         return _say(
             CheckResult(
-                True, f"layer {answer} holds the token, although a later step deleted it.", {"layers": layers}
+                False,
+                "this Dockerfile has one stage, so the image carries the compiler. Hint: the pattern "
+                "had two images; a Dockerfile can have two `FROM`s.",
+            )
+        )
+    client = client_or_connect(client)
+    try:
+        report = build_text("go", dockerfile_text, client=client, progress=False)
+        smoke_test(client, report.image_id, APPS["go"].port)
+    except MultistageError as exc:
+        return _say(
+            CheckResult(
+                False,
+                f"it must build and answer GET /health. {exc}\nHint: the script's `docker cp` took the "
+                "binary out of the first image; in one Dockerfile, the second stage can take it itself.",
+            )
+        )
+    measured = {"stages": len(stages), "size_mb": round(report.size_mb, 2)}
+    target = pattern.run_image.size
+    if abs(report.size - target) > 0.05 * target:
+        return _say(
+            CheckResult(
+                False,
+                f"{report.size_mb:.1f} MB, where the builder pattern's run image is "
+                f"{pattern.run_image.size_mb:.1f} MB. Hint: the image is the last stage only; what "
+                "does that stage start from, and what does it copy?",
+                measured,
             )
         )
     return _say(
         CheckResult(
-            False,
-            f"{answer!r} is not it. Hint: the token is in the layer made by `COPY token.txt .`; "
-            "the printout of the layer search names it.",
-            {"layers": layers},
+            True,
+            f"{len(stages)} stages in one file, {report.size_mb:.1f} MB like the builder pattern's "
+            "run image, and /health answers 200 — no script, no binary through the host.",
+            measured,
         )
     )
 
@@ -356,8 +391,8 @@ def check_go_cache_mount(
             CheckResult(
                 False,
                 f"after a source edit the rebuild took {rebuilt.seconds:.1f} s, {ratio:.2f} of the cold "
-                f"{cold_seconds:.1f} s. Hint: mount Go's build cache (/root/.cache/go-build) with "
-                "`RUN --mount=type=cache,target=...` on the `go build` step.",
+                f"{cold_seconds:.1f} s. Hint: Go keeps what it compiled in its build cache "
+                "(`go env GOCACHE`); which directory must outlive the `go build` step?",
                 measured,
             )
         )

@@ -161,9 +161,9 @@ class BuildProgress(Progress):
 class ExportProgress(Progress):
     """Bytes of an image export (``docker save``) received so far."""
 
-    def __init__(self, image: str, total_bytes: int):
+    def __init__(self, image: str, total_bytes: int, doing: str = "reading the layers of"):
         name = image[:19] if image.startswith("sha256:") else image
-        super().__init__(f"reading the layers of {name}", "B", total_bytes)
+        super().__init__(f"{doing} {name}", "B", total_bytes)
         self._total = total_bytes
         self._received = 0
 

@@ -1,4 +1,4 @@
-"""Experiments of notebook 00 (overview and benefits): a deleted secret in layers, and the builder pattern."""
+"""Experiments of notebook 00 (overview and benefits): a deleted secret in layers, the builder pattern, speed."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docker
+import pandas as pd
 
 from ..apps import APPS, copy_app
 from ..build import build
 from ..cache import cache_root, write_atomically
 from ..containers import copy_from_image
-from ..contents import LayerHit, find_in_layers
+from ..contents import LayerHit, export_cost, find_in_layers
 from ..engine import client_or_connect
 from ..progress import experiment
 from ..results import BuildReport
+from .edits import run_scenarios
 
 #: What a token made by :func:`_machine_token` looks like; anything else (an empty file) is replaced.
 _TOKEN = re.compile(r"tutorial-token-[0-9a-f]{32}")
@@ -27,6 +29,7 @@ __all__ = [
     "BuilderPattern",
     "SecretLeak",
     "builder_pattern",
+    "one_stage_or_multi_stage_speed",
     "secret_leak",
 ]
 
@@ -134,3 +137,33 @@ def builder_pattern(client: docker.DockerClient | None = None, progress: bool = 
             "multi-stage": [f"docker build -t go-app:latest -f {multi_stage.dockerfile} ."],
         },
     )
+
+
+def one_stage_or_multi_stage_speed(
+    app: str = "node", client: docker.DockerClient | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """Where a multi-stage build is faster than one stage, and where not: a source edit, and moving the image.
+
+    For the app's one-stage and multi-stage Dockerfiles (same builder): the rebuild after a
+    fresh source edit, and the bytes and seconds of exporting the image (what ``docker save``
+    writes; a push or pull moves the same layers, compressed).
+
+    Returns:
+        One row per Dockerfile: ``rebuild_s``, ``export_mb``, ``export_s``.
+    """
+    client = client_or_connect(client)
+    rows = {}
+    for label, variant in (("one stage", "single"), ("multi-stage", "multi")):
+        with experiment(label):
+            edited = run_scenarios(
+                app, APPS[app].dockerfiles[variant], edits=["source edit"], client=client, progress=progress
+            ).rebuilds["source edit"]
+            exported = export_cost(
+                client, APPS[app].build(variant, client=client, progress=progress).image_id
+            )
+        rows[label] = {
+            "rebuild_s": round(edited.seconds, 1),
+            "export_mb": round(exported.mb, 1),
+            "export_s": round(exported.seconds, 1),
+        }
+    return pd.DataFrame(rows).T.rename_axis(f"{app}, after a source edit")

@@ -11,12 +11,19 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from multistage.apps import APPS  # noqa: E402
-from multistage.charts import cache_heatmap, layer_breakdown, rebuild_times, size_comparison, stage_graph  # noqa: E402
+from multistage.charts import (  # noqa: E402
+    build_seconds,
+    cache_heatmap,
+    layer_breakdown,
+    rebuild_times,
+    size_comparison,
+    stage_graph,
+)
 from multistage.dockerfile import parse_stages  # noqa: E402
 from multistage.experiments.edits import EDITS, IGNORED_FILE, ScenarioSet, apply_edit  # noqa: E402
 
 
-def test_size_chart_titles_the_ratio_and_uses_log_scale_for_wide_spreads(recorded_report):
+def test_size_chart_titles_the_ratio_on_a_linear_scale(recorded_report):
     reports = {
         "single": recorded_report("two-stage", size=int(700e6), recording="two-stage-cold.jsonl"),
         "multi": recorded_report("two-stage", size=int(7e6), recording="two-stage-cold.jsonl"),
@@ -24,8 +31,17 @@ def test_size_chart_titles_the_ratio_and_uses_log_scale_for_wide_spreads(recorde
     fig = size_comparison(reports, subject="Go")
     ax = fig.axes[0]
     assert ax.get_title() == "Go: multi image is 100× smaller than single"
-    assert ax.get_yscale() == "log"
+    assert ax.get_yscale() == "linear", "bars compare as the sizes do"
     assert any("local profile" in t.get_text() for t in fig.texts)
+
+
+def test_build_time_chart_titles_shares_of_the_first_build_not_inflated_ratios(recorded_report):
+    cold = recorded_report("two-stage", recording="two-stage-cold.jsonl")
+    cached = recorded_report("two-stage", recording="two-stage-cached.jsonl")
+    fig = build_seconds({"cold": cold, "no change": cached}, subject="Go")
+    share = cached.seconds / cold.seconds
+    expected = f"{share:.0%}" if share >= 0.1 else f"{share:.1%}"
+    assert fig.axes[0].get_title() == f"Go: no change {expected} of the cold build's time"
 
 
 def test_cache_heatmap_counts_the_steps_an_edit_reran(recorded_report):

@@ -3,13 +3,12 @@
 import pytest
 
 from multistage import build
+from multistage.apps import APPS
 from multistage.build import _failure, read_recording
 from multistage.classic import parse
-from multistage.contents import LayerHit
 from multistage.dockerfile import parse_stages, reachable
 from multistage.errors import MultistageError
-from multistage.exercises import check_secret_layer
-from multistage.experiments.overview import SecretLeak
+from multistage.exercises import check_one_dockerfile
 from multistage.results import ParsedStream
 
 
@@ -50,17 +49,8 @@ def test_an_unknown_copy_source_in_the_engine_error_is_named_as_a_missing_stage(
     assert message.endswith("stages: build, 1 (FROM alpine)")
 
 
-def _leak(layers):
-    token = "tutorial-token-x"
-    hits = [LayerHit(layer, "/app/token.txt", f"{token}\n".encode()) for layer in layers]
-    return SecretLeak(token, None, None, hits, [])
-
-
-def test_the_secret_layer_checker_accepts_the_layer_holding_the_token_only(capsys):
-    leak = _leak([7])
-    assert check_secret_layer(7, leak).passed
-    assert not check_secret_layer(6, leak).passed
-    assert not check_secret_layer(None, leak).passed
-    printed = capsys.readouterr().out.splitlines()
-    assert printed[0].startswith("✅ PASS: layer 7 holds the token")
-    assert printed[1].startswith("❌ NOT YET: 6 is not it. Hint:")
+def test_the_one_dockerfile_checker_rejects_a_single_stage_before_building(capsys):
+    single = (APPS["go"].path / "builder-pattern" / "Dockerfile.build").read_text()
+    result = check_one_dockerfile(single, pattern=None, client=None)  # no engine is asked
+    assert not result.passed and "one stage" in result.message
+    assert capsys.readouterr().out.startswith("❌ NOT YET: this Dockerfile has one stage")
