@@ -11,6 +11,8 @@ The layers, lowest first; a module imports only from modules listed before it (d
 - ``clean``, ``bundle``, ``doctor``, ``runner`` (``make run``), ``cli``
 """
 
+import pandas as pd
+
 from .build import available_builders, build
 from .engine import connect, ensure_engine
 from .errors import (
@@ -26,6 +28,9 @@ from .provision import base_status
 from .results import BuildReport, Step
 
 __version__ = "0.1.0"
+
+# Tables show text whole: a hadolint message or a path cut at pandas' 50 characters misleads.
+pd.set_option("display.max_colwidth", None)
 
 __all__ = [
     "BaseImageUnavailable",

@@ -24,6 +24,7 @@ __all__ = [
     "ScenarioSet",
     "apply_edit",
     "run_scenarios",
+    "swap_lines",
 ]
 
 #: Edit name -> what it touches. Every edit carries a fresh nonce, so it is new to the engine
@@ -64,6 +65,21 @@ class ScenarioSet:
                 for edit, r in self.rebuilds.items()
             ]
         )
+
+
+def swap_lines(text: str, first: str, second: str) -> str:
+    """``text`` with the lines ``first`` and ``second`` (whole lines) in each other's place.
+
+    Raises:
+        KeyError: One of them is not a line of ``text`` (the Dockerfile changed; update the call).
+    """
+    lines = text.splitlines()
+    for line in (first, second):
+        if line not in lines:
+            raise KeyError(f"`{line}` is not a line of this Dockerfile any more; update the call.")
+    a, b = lines.index(first), lines.index(second)
+    lines[a], lines[b] = lines[b], lines[a]
+    return "\n".join(lines) + "\n"
 
 
 def apply_edit(app: SampleApp, directory: Path, edit: str, nonce: str) -> None:
