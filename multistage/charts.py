@@ -226,11 +226,16 @@ def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edi
     ax.set_xticks(np.arange(len(edits)) + width * (len(names) - 1) / 2, edits)
     ax.set_ylabel("Rebuild time (s)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    times = {name: scenario_sets[name].rebuilds[edit].seconds for name in names}
+    # Compare like with like: only Dockerfiles built by the same builder as the first one.
+    builder = scenario_sets[names[0]].baseline.builder
+    same = [name for name in names if scenario_sets[name].baseline.builder == builder]
+    times = {name: scenario_sets[name].rebuilds[edit].seconds for name in same}
     fast, slow = min(times, key=times.get), max(times, key=times.get)
-    if len(names) > 1 and times[fast] > 0:
+    if len(same) > 1 and times[fast] > 0:
+        under = f" under {builder}" if len(same) < len(names) else ""
         ax.set_title(
-            f"After a {edit}, {fast} rebuilds {_ratio_text(times[slow] / times[fast])} faster than {slow}"
+            f"After a {edit}{under}, {fast} rebuilds {_ratio_text(times[slow] / times[fast])} faster than {slow}",
+            fontsize=10,
         )
     else:
         ax.set_title(f"Rebuild time after each edit ({names[0]})")

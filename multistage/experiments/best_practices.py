@@ -42,8 +42,8 @@ def runtimes(
     """Build the Go app's ``Dockerfile.runtime`` once per final base in :data:`RUNTIMES` and serve it.
 
     Returns:
-        One row per runtime: the base used under the active profile, image size, whether a
-        shell is present, and the ``/health`` status (all on 127.0.0.1).
+        One row per runtime: the base used under the active profile, image size, the shell,
+        package managers and compilers found in it, and the ``/health`` status (on 127.0.0.1).
     """
     client = client_or_connect(client)
     builder = builder or default_builder(client)
@@ -70,6 +70,8 @@ def runtimes(
                 "base used": base,
                 "size_mb": round(report.size_mb, 1),
                 "shell": info.shell or "none",
+                "package_managers": ", ".join(info.package_managers) or "none",
+                "compilers": ", ".join(info.compilers) or "none",
                 "health": health.status,
             }
         )
