@@ -7,7 +7,7 @@ The layers, lowest first; a module imports only from modules listed before it (d
 - ``classic``, ``buildkit`` — the two builders: start a build, turn its messages into steps
 - ``profiles`` (which base images), ``build`` (the one build function), ``provision``
 - ``containers``, ``contents`` (what is inside an image), ``apps`` (the sample apps)
-- ``experiments`` (one module per notebook), ``lint``, ``charts``, ``exercises``
+- ``experiments`` (one module per notebook), ``lint``, ``charts``, ``claims``, ``exercises``
 - ``clean``, ``bundle``, ``doctor``, ``runner`` (``make run``), ``cli``
 """
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
+from matplotlib.patches import FancyBboxPatch, Patch
 
 from .dockerfile import Stage, reachable
 from .experiments.edits import ScenarioSet
@@ -102,10 +102,11 @@ def sizes_by_app(reports: dict[str, dict[str, BuildReport]], profile: str | None
 
 
 def build_seconds(reports: dict[str, BuildReport], subject: str = "") -> Figure:
-    """Bars of build wall time; the title gives each build's time as a share of the first one's.
+    """Bars of build wall time; the title compares each build with the first one.
 
-    The first build is the yardstick (e.g. a cold build): "after a source edit 83 % of it" says
-    what was measured without turning a 0.1 s rebuild into an inflated "100× faster".
+    When the first build is the longest (a cold build), each other build is given as a share
+    of it ("after a source edit 83 %"); otherwise as seconds more or less than it ("classic
+    +10.4 s"). Neither turns a 0.1 s build into an inflated "100× faster".
     """
     labels = list(reports)
     seconds = np.array([reports[k].seconds for k in labels])
@@ -113,11 +114,14 @@ def build_seconds(reports: dict[str, BuildReport], subject: str = "") -> Figure:
     bars = ax.bar(labels, seconds, color="#3b75af")
     _label_bars(ax, bars, [f"{value:.1f} s" for value in seconds], fontsize=9)
     ax.set_ylabel("Build time (s)")
-    shares = ", ".join(
-        f"{label} {_percent(value / seconds[0])}"
-        for label, value in zip(labels[1:], seconds[1:], strict=True)
-    )
-    ax.set_title(f"{subject + ': ' if subject else ''}{shares} of the {labels[0]} build's time", fontsize=10)
+    others = list(zip(labels[1:], seconds[1:], strict=True))
+    if all(value <= seconds[0] for _, value in others):
+        compared = ", ".join(f"{label} {_percent(value / seconds[0])}" for label, value in others)
+        finding = f"{compared} of the {labels[0]} build's time"
+    else:
+        compared = ", ".join(f"{label} {value - seconds[0]:+.1f} s" for label, value in others)
+        finding = f"{compared} against the {labels[0]} build"
+    ax.set_title(f"{subject + ': ' if subject else ''}{finding}", fontsize=10)
     ax.margins(y=0.15)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(fig, next(iter(reports.values())).profile)
@@ -208,7 +212,12 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
             fontsize=10,
         )
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    _caption(fig, scenarios.baseline.profile, "green: from cache, orange: ran, grey: nothing to build")
+    _caption(
+        fig,
+        scenarios.baseline.profile,
+        "green: from cache (its seconds: finding the hit, e.g. hashing what a COPY copies), "
+        "orange: ran, grey: nothing to build",
+    )
     return fig
 
 
@@ -274,18 +283,22 @@ def timeline(reports: dict[str, BuildReport], subject: str = "") -> Figure:
                 color=colors(max(step.stage, 0) % 10),
                 alpha=0.35 if step.cached else 1.0,
             )
-        ax.set_yticks(
-            range(len(steps)),
-            [f"[{s.stage_name or s.stage}] {_short(s.instruction, 38)}" for s in steps],
-            fontsize=7,
-        )
+        ax.set_yticks(range(len(steps)), [_short(s.instruction, 52) for s in steps], fontsize=8)
         ax.invert_yaxis()
         ax.set_title(f"{label}: {report.seconds:.1f} s wall time", fontsize=9, loc="left")
+        stages = {s.stage: s.stage_name or f"stage {s.stage}" for s in steps if s.stage >= 0}
+        key = [Patch(color=colors(stage % 10), label=name) for stage, name in sorted(stages.items())]
+        ax.legend(
+            handles=key, title="stage", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False
+        )
     axes[-1, 0].set_xlabel("Seconds since the first step started")
     times = {k: reports[k].seconds for k in labels}
     fast, slow = min(times, key=times.get), max(times, key=times.get)
     if len(labels) > 1:
-        finding = f"{fast} finished {_ratio_text(times[slow] / max(times[fast], 0.01))} faster than {slow}"
+        finding = (
+            f"{fast} finished {times[slow] - times[fast]:.1f} s sooner than {slow} "
+            f"({times[fast]:.1f} s vs {times[slow]:.1f} s)"
+        )
     else:
         finding = f"{fast} took {times[fast]:.1f} s"
     fig.suptitle(f"{subject + ': ' if subject else ''}{finding}", fontsize=10)
@@ -304,26 +317,33 @@ def stage_graph(
     actually ran (measured), and the title names its builder.
     """
     needed = reachable(stages, target) if report is None else report.stages_run
-    fig, ax = plt.subplots(figsize=(max(6, 2.3 * len(stages)), 2.8))
+    fig, ax = plt.subplots(figsize=(max(6, 2.3 * len(stages)), 3.4))
     centres = {s.index: (2.3 * s.index, 0.0) for s in stages}
     for stage in stages:
         x, y = centres[stage.index]
         color = "#3b75af" if stage.index in needed else "#bfbfbf"
         ax.add_patch(FancyBboxPatch((x - 0.9, y - 0.45), 1.8, 0.9, boxstyle="round,pad=0.05", color=color))
-        base = stage.base if stage.base_stage is None else f"stage {stages[stage.base_stage].label}"
-        ax.text(x, y + 0.12, stage.label, ha="center", va="center", color="white", fontsize=10, weight="bold")
+        base = stage.base if stage.base_stage is None else stages[stage.base_stage].label
+        name = stage.name or f"stage {stage.index}"  # an unnamed stage is known by its position
+        ax.text(x, y + 0.12, name, ha="center", va="center", color="white", fontsize=10, weight="bold")
         ax.text(x, y - 0.2, f"FROM {base}"[:28], ha="center", va="center", color="white", fontsize=7)
     for stage in stages:
         sources = stage.copies_from + ([stage.base_stage] if stage.base_stage is not None else [])
         for source in sources:
             (x0, _), (x1, _) = centres[source], centres[stage.index]
             dashed = source in stage.copies_from
-            y = 0.3 if dashed else -0.3
-            bend = (-0.25 if dashed else 0.25) if x1 - x0 > 2.4 else 0.0
+            if x1 - x0 > 2.4:
+                # Past other boxes: leave and enter over the top (COPY) or under the bottom
+                # (FROM), arching clear of the boxes in between.
+                y = 0.5 if dashed else -0.5
+                start, end, bend = (x0 + 0.3, y), (x1 - 0.3, y), (-0.35 if dashed else 0.35)
+            else:
+                y = 0.3 if dashed else -0.3
+                start, end, bend = (x0 + 0.9, y), (x1 - 0.9, y), 0.0
             ax.annotate(
                 "",
-                xy=(x1 - 0.9, y),
-                xytext=(x0 + 0.9, y),
+                xy=end,
+                xytext=start,
                 arrowprops={
                     "arrowstyle": "->",
                     "linestyle": "--" if dashed else "-",
@@ -332,9 +352,9 @@ def stage_graph(
                 },
             )
     ax.set_xlim(-1.2, 2.3 * (len(stages) - 1) + 1.2)
-    ax.set_ylim(-1.3, 1.3)
+    ax.set_ylim(-1.9, 1.9)
     ax.axis("off")
-    goal = target or stages[-1].label
+    goal = target or stages[-1].name or f"stage {stages[-1].index}"
     skipped = len(stages) - len(needed)
     if report is not None:
         default = f"{report.builder}: building `{goal}` ran {len(needed)} of {len(stages)} stages"

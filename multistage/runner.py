@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import os
+import re
 import tempfile
 import threading
 import time
@@ -20,6 +21,7 @@ from nbconvert import HTMLExporter
 from tqdm import tqdm
 from traitlets.config import Config
 
+from .claims import CLAIMS_FILE, HOLDS, HOLDS_PARTLY, NOT_HOLDS, Claim, read_claims
 from .experiments.sample_table import summary_table
 from .progress import PROGRESS_FILE, shorten
 
@@ -55,6 +57,14 @@ class CellRun:
     seconds: float
 
 
+@dataclass(frozen=True)
+class FigureOut:
+    """A chart a notebook drew, and the first sentence the notebook says after it (what to read from it)."""
+
+    path: Path
+    sentence: str
+
+
 @dataclass
 class NotebookRun:
     """One executed notebook: where its copies went, its figures, how long it took, any error."""
@@ -62,7 +72,7 @@ class NotebookRun:
     name: str
     seconds: float
     html: Path
-    figures: list[Path] = field(default_factory=list)
+    figures: list[FigureOut] = field(default_factory=list)
     error: str = ""
     cells: list[CellRun] = field(default_factory=list)
 
@@ -159,14 +169,26 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) 
     page.write_text(body)
     figures = []
     (out_dir / "figures").mkdir(parents=True, exist_ok=True)
-    for cell in notebook.cells:
+    for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
             png = output.get("data", {}).get("image/png")
             if png:
                 figure = out_dir / "figures" / f"{path.stem}-{len(figures) + 1}.png"
                 figure.write_bytes(base64.b64decode(png))
-                figures.append(figure)
+                figures.append(FigureOut(figure, _sentence_after(notebook.cells, index)))
     return NotebookRun(path.stem, seconds, page, figures, error, cells)
+
+
+def _sentence_after(cells, index: int) -> str:
+    """The first sentence of the first prose cell after ``cells[index]`` (not a heading)."""
+    for cell in cells[index + 1 :]:
+        if cell.cell_type != "markdown":
+            continue
+        prose = " ".join(line for line in cell.source.splitlines() if not line.startswith("#")).strip()
+        if prose:
+            end = re.search(r"(?<=[.:])\s", prose + " ")
+            return prose[: end.start()] if end else prose
+    return ""
 
 
 def _first_line(source: str) -> str:
@@ -215,29 +237,52 @@ _HEADERS = {
 }
 
 
-def write_index(runs: list[NotebookRun], table: pd.DataFrame, out_dir: Path) -> Path:
-    """Write ``index.html``: the summary table, then every figure linked to its notebook's page."""
+def write_index(runs: list[NotebookRun], table: pd.DataFrame, claims: list[Claim], out_dir: Path) -> Path:
+    """Write ``index.html``: the claims judged, the summary table, then every chart with what to read from it.
+
+    The page loads nothing from the network: the charts are PNG files beside it.
+    """
+    verdict_class = {HOLDS: "holds", HOLDS_PARTLY: "partly", NOT_HOLDS: "not"}
+    claim_rows = "".join(
+        f"<tr><td>{html.escape(c.claim)}</td><td class='{verdict_class.get(c.verdict, '')}'>{html.escape(c.verdict)}</td>"
+        f"<td>{_inline_code(c.evidence)}</td>"
+        f"<td><a href='html/{c.notebook}.html#{html.escape(c.section.replace(' ', '-'))}'>{html.escape(c.notebook[:2])}: "
+        f"{html.escape(c.section)}</a></td></tr>"
+        for c in claims
+    )
+    claims_table = (
+        "<table class='claims'><tr><th>The document says</th><th>On this machine</th><th>Measured</th>"
+        f"<th>Where</th></tr>{claim_rows}</table>"
+        if claims
+        else "<p class='error'>No claims were judged: notebooks 00 and 06 did not run to their verdicts.</p>"
+    )
     sections = []
     for run in runs:
         status = f"<p class='error'>This notebook failed: {html.escape(run.error)}</p>" if run.error else ""
-        images = "".join(
-            f"<a href='html/{run.html.name}'><img src='figures/{f.name}' alt='{html.escape(run.name)} figure'></a>"
+        figures = "".join(
+            f"<figure><a href='html/{run.html.name}'><img src='figures/{f.path.name}' "
+            f"alt='{html.escape(run.name)} chart'></a><figcaption>{_inline_code(f.sentence)}</figcaption></figure>"
             for f in run.figures
         )
         sections.append(
             f"<h2><a href='html/{run.html.name}'>{html.escape(run.name)}</a> "
-            f"<small>({run.seconds:.0f} s)</small></h2>{status}<div class='figures'>{images}</div>"
+            f"<small>({run.seconds:.0f} s)</small></h2>{status}{figures}"
         )
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Multi-stage Docker builds — measured</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}
-table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
-img{{max-width:520px;margin:6px;border:1px solid #ddd}}.error{{color:#b00}}</style></head><body>
+table{{border-collapse:collapse;font-size:14px;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px}}
+table.summary td{{text-align:right}}td.holds{{background:#dff0d8}}td.partly{{background:#fcf3cf}}
+td.not{{background:#f2dede}}figure{{margin:1.5em 0}}img{{max-width:100%;border:1px solid #ddd}}
+figcaption{{font-size:15px;color:#333;margin-top:.3em}}.error{{color:#b00}}</style></head><body>
 <h1>Multi-stage Docker builds — what this machine measured</h1>
 <p>Every number below was measured on this machine by <code>make run</code>: each notebook was
 executed top to bottom, then every sample app variant was built (mostly from the cache the
-notebooks filled), smoke-tested with <code>GET /health</code> and looked into. Click a chart for its notebook.</p>
-{table.rename(columns=_HEADERS).to_html(index=False, border=0)}
+notebooks filled), smoke-tested with <code>GET /health</code> and looked into.</p>
+<h2>The document's claims, judged</h2>
+{claims_table}
+<h2>Every sample app variant</h2>
+{table.rename(columns=_HEADERS).to_html(index=False, border=0, classes="summary")}
 {"".join(sections)}
 </body></html>"""
     index = out_dir / "index.html"
@@ -245,23 +290,39 @@ notebooks filled), smoke-tested with <code>GET /health</code> and looked into. C
     return index
 
 
+def _inline_code(text: str) -> str:
+    """``text`` escaped for HTML, with Markdown's `code` spans kept as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
 def run_all(
     client: docker.DockerClient, notebooks: list[Path] | None = None, out_dir: Path = BUILD, say=print
 ) -> bool:
     """Execute every notebook, then write and print the summary; return True when all notebooks ran."""
     notebooks = notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    claims_file = out_dir / "claims.jsonl"
+    claims_file.unlink(missing_ok=True)
+    os.environ[CLAIMS_FILE] = str(claims_file)  # the kernels inherit it; 00 and 06 append their verdicts
     runs = []
-    for number, path in enumerate(notebooks, 1):
-        say(f"[{number}/{len(notebooks)}] {path.stem}")
-        runs.append(execute_notebook(path, out_dir, say=say))
-        say(
-            f"  {path.stem}: {runs[-1].seconds:.0f} s"
-            + (f" FAILED: {runs[-1].error}" if runs[-1].error else "")
-        )
+    try:
+        for number, path in enumerate(notebooks, 1):
+            say(f"[{number}/{len(notebooks)}] {path.stem}")
+            runs.append(execute_notebook(path, out_dir, say=say))
+            say(
+                f"  {path.stem}: {runs[-1].seconds:.0f} s"
+                + (f" FAILED: {runs[-1].error}" if runs[-1].error else "")
+            )
+    finally:
+        os.environ.pop(CLAIMS_FILE, None)
     say("Measuring every sample app variant for the summary table...")
     table = summary_table(client, say=say)
-    index = write_index(runs, table, out_dir)
+    claims = read_claims(claims_file)
+    index = write_index(runs, table, claims, out_dir)
     say("")
     say(table.to_string(index=False))
+    say("\nThe document's claims, judged on this machine:")
+    for claim in claims:
+        say(f"  {claim.verdict:13s}  {claim.claim}: {claim.evidence}")
     say(f"\nReport: {index}")
     return not any(run.error for run in runs)

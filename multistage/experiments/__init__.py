@@ -3,6 +3,8 @@
 - ``overview`` — notebook 00: a deleted secret read back from layers; the builder pattern.
 - ``edits`` — notebooks 00, 01, 06: rebuild after a source, dependency or ignored-file edit.
 - ``go_example`` — notebook 02: HTTPS with and without a CA bundle.
+- ``python_example`` — notebook 03: the builder's and the runtime's Python, C library and extension suffix.
+- ``multiple_stages`` — notebook 05: each stage's time against the wall time, per builder.
 - ``named_stages`` — notebook 04: failing tests under each builder; an unused slow stage.
 - ``best_practices`` — notebook 06: final images, stage order, ``.dockerignore``, stage names.
 - ``faster_rebuilds`` — notebook 07: what the builders accept, and cache mounts measured.
@@ -14,7 +16,9 @@ __all__ = [
     "edits",
     "faster_rebuilds",
     "go_example",
+    "multiple_stages",
     "named_stages",
     "overview",
+    "python_example",
     "sample_table",
 ]

@@ -42,6 +42,8 @@ def test_build_time_chart_titles_shares_of_the_first_build_not_inflated_ratios(r
     share = cached.seconds / cold.seconds
     expected = f"{share:.0%}" if share >= 0.1 else f"{share:.1%}"
     assert fig.axes[0].get_title() == f"Go: no change {expected} of the cold build's time"
+    slower = build_seconds({"cached": cached, "cold": cold}).axes[0].get_title()
+    assert slower == f"cold {cold.seconds - cached.seconds:+.1f} s against the cached build"
 
 
 def test_cache_heatmap_counts_the_steps_an_edit_reran(recorded_report):

@@ -1,0 +1,276 @@
+"""The document's claims judged from what the notebooks measured: holds, holds partly, or does not hold.
+
+Notebook 00 judges the four benefits, notebook 06 the six best practices, each from the
+results of its own cells; the verdicts are shown in the notebook and, under ``make run``,
+collected into the report page's claims table (through :data:`CLAIMS_FILE`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .experiments.edits import ScenarioSet
+from .experiments.overview import BuilderPattern, SecretLeak
+from .results import BuildReport
+
+__all__ = [
+    "CLAIMS_FILE",
+    "HOLDS",
+    "HOLDS_PARTLY",
+    "NOT_HOLDS",
+    "Claim",
+    "judge_benefits",
+    "judge_practices",
+    "read_claims",
+]
+
+#: Environment variable naming a file where each judged claim is appended as one JSON line.
+CLAIMS_FILE = "MULTISTAGE_CLAIMS_FILE"
+
+HOLDS, HOLDS_PARTLY, NOT_HOLDS = "holds", "holds partly", "does not hold"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the document and its verdict on this machine.
+
+    Attributes:
+        claim: The claim, in the document's words.
+        verdict: :data:`HOLDS`, :data:`HOLDS_PARTLY` or :data:`NOT_HOLDS`.
+        evidence: The measured numbers behind the verdict.
+        notebook: The notebook that measured it (file stem).
+        section: The heading of the section that measured it (the link target).
+    """
+
+    claim: str
+    verdict: str
+    evidence: str
+    notebook: str
+    section: str
+
+
+def _table(claims: list[Claim]) -> pd.DataFrame:
+    """Show the verdicts as a table; under ``make run``, also append them to :data:`CLAIMS_FILE`."""
+    path = os.environ.get(CLAIMS_FILE)
+    if path:
+        with contextlib.suppress(OSError), open(path, "a") as handle:
+            handle.writelines(json.dumps(asdict(claim)) + "\n" for claim in claims)
+    return pd.DataFrame([asdict(c) for c in claims]).set_index("claim")[["verdict", "evidence"]]
+
+
+def read_claims(path: Path) -> list[Claim]:
+    """The claims appended to ``path``, the last verdict of each claim (a notebook may run twice)."""
+    if not Path(path).is_file():
+        return []
+    latest = {}
+    for line in Path(path).read_text().splitlines():
+        claim = Claim(**json.loads(line))
+        latest[claim.claim] = claim
+    return list(latest.values())
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.0f}×" if value >= 10 else f"{value:.1f}×"
+
+
+def judge_benefits(
+    reports: dict[str, dict[str, BuildReport]],
+    inside: pd.DataFrame,
+    leak: SecretLeak,
+    pattern: BuilderPattern,
+    cold: BuildReport,
+    edits: ScenarioSet,
+    speed: pd.DataFrame,
+) -> pd.DataFrame:
+    """Notebook 00: the four benefits, each judged from the cells that measured it.
+
+    Args:
+        reports: App -> {"one stage": report, "multi-stage": report}.
+        inside: :func:`~multistage.contents.facts_table` of those images, indexed "app / label".
+        leak: The secret experiment.
+        pattern: The builder pattern beside the multi-stage build.
+        cold: The cold build of the Go app; ``edits`` its rebuilds ("no change", "source edit").
+        speed: :func:`~multistage.experiments.overview.one_stage_or_multi_stage_speed`.
+    """
+    notebook = "00-overview-and-benefits"
+    ratios = {app: pair["one stage"].size / pair["multi-stage"].size for app, pair in reports.items()}
+    smaller = all(r > 1 for r in ratios.values())
+    claims = [
+        Claim(
+            "Smaller images",
+            HOLDS if smaller else NOT_HOLDS,
+            "multi-stage " + ", ".join(f"{app} {_ratio(r)}" for app, r in ratios.items()) + " smaller",
+            notebook,
+            "Smaller images",
+        )
+    ]
+    finals = inside.loc[[f"{app} / multi-stage" for app in reports]]
+    compilers = int((finals["compilers"] != "none").sum())
+    shells = int((finals["shell"] != "none").sum())
+    managers = int((finals["package_managers"] != "none").sum())
+    root = int((finals["user"] == "root").sum())
+    secret_kept = not leak.multi_hits and leak.recovered_from_single
+    if compilers or not secret_kept:
+        security = NOT_HOLDS
+    else:
+        security = HOLDS if not (shells or managers or root) else HOLDS_PARTLY
+    claims.append(
+        Claim(
+            "Better security",
+            security,
+            f"of {len(finals)} multi-stage images: {compilers} with a compiler, {shells} with a shell, "
+            f"{managers} with a package manager, {root} running as root; a deleted secret "
+            + ("stayed in the one-stage image only" if secret_kept else "was not kept out"),
+            notebook,
+            "Better security",
+        )
+    )
+    files = (len(pattern.files["multi-stage"]), len(pattern.files["builder pattern"]))
+    commands = (len(pattern.commands["multi-stage"]), len(pattern.commands["builder pattern"]))
+    same = abs(pattern.run_image.size - pattern.multi_stage.size) < 0.05 * pattern.multi_stage.size
+    claims.append(
+        Claim(
+            "Simplified Dockerfile",
+            HOLDS if files[0] < files[1] and commands[0] < commands[1] and same else NOT_HOLDS,
+            f"{files[0]} file and {commands[0]} command against {files[1]} files and {commands[1]} "
+            "commands, " + ("same image" if same else "a different image"),
+            notebook,
+            "Simplified Dockerfile",
+        )
+    )
+    unchanged = edits.rebuilds["no change"]
+    single, multi = speed.loc["one stage"], speed.loc["multi-stage"]
+    cached = unchanged.cached_share == 1.0
+    faster_rebuild = multi["rebuild_s"] < 0.8 * single["rebuild_s"]
+    lighter = multi["export_mb"] < single["export_mb"]
+    claims.append(
+        Claim(
+            "Faster builds",
+            HOLDS
+            if cached and faster_rebuild and lighter
+            else HOLDS_PARTLY
+            if cached or lighter
+            else NOT_HOLDS,
+            f"unchanged rebuild {unchanged.seconds:.1f} s against {cold.seconds:.1f} s cold (any Dockerfile); "
+            f"after a source edit one stage {single['rebuild_s']:.1f} s, multi-stage {multi['rebuild_s']:.1f} s; "
+            f"image to move {multi['export_mb']:.0f} MB against {single['export_mb']:.0f} MB",
+            notebook,
+            "Faster builds",
+        )
+    )
+    return _table(claims)
+
+
+def judge_practices(
+    final_images: pd.DataFrame,
+    stage_order: ScenarioSet,
+    orders: dict[str, ScenarioSet],
+    ignore: pd.DataFrame,
+    references: pd.DataFrame,
+    tested: BuildReport,
+) -> pd.DataFrame:
+    """Notebook 06: the six best practices, each judged from the section that measured it.
+
+    Args:
+        final_images: :func:`~multistage.experiments.best_practices.runtimes`.
+        stage_order: ``Dockerfile.stages`` rebuilt after a source edit.
+        orders: :func:`~multistage.experiments.best_practices.orderings`.
+        ignore: :func:`~multistage.experiments.best_practices.dockerignore_effect`.
+        references: :func:`~multistage.experiments.best_practices.stage_references`.
+        tested: ``python/Dockerfile.best`` built for production.
+    """
+    notebook = "06-best-practices"
+    sizes = final_images["size_mb"]
+    working = bool((final_images["health"] == 200).all())
+    claims = [
+        Claim(
+            "Use official slim or alpine base images for the final stage",
+            HOLDS if working and sizes["slim"] < sizes["full"] else NOT_HOLDS,
+            f"the same binary on full {sizes['full']:.0f} MB, slim {sizes['slim']:.0f} MB, "
+            f"minimal (alpine) {sizes['minimal (alpine)']:.1f} MB, distroless {sizes['distroless']:.1f} MB, "
+            f"scratch {sizes['scratch']:.1f} MB; all served /health",
+            notebook,
+            "1. A small final image",
+        )
+    ]
+    edited = stage_order.rebuilds["source edit"]
+    kept = all(step.cached for step in edited.steps_in("dependencies"))
+    claims.append(
+        Claim(
+            "Order stages from least to most frequently changing",
+            HOLDS if kept else NOT_HOLDS,
+            f"after a source edit the dependencies stage was {'cached' if kept else 'rebuilt'}; "
+            f"rebuild {edited.seconds:.1f} s",
+            notebook,
+            "2. Order stages, and steps, from least to most frequently changing",
+        )
+    )
+    pairs = [
+        (orders[name], orders[name.replace("dependencies first", "source first")])
+        for name in orders
+        if name.startswith("dependencies first")
+    ]
+    install = "RUN npm install"
+    good = all(g.rebuilds["source edit"].step(install).cached for g, _ in pairs)
+    bad = all(not b.rebuilds["source edit"].step(install).cached for _, b in pairs)
+    first_good, first_bad = pairs[0]
+    claims.append(
+        Claim(
+            "Leverage build cache by copying dependency files before source code",
+            HOLDS if good and bad else NOT_HOLDS,
+            f"after a source edit ({first_good.baseline.builder}): dependencies first "
+            f"{first_good.rebuilds['source edit'].seconds:.1f} s with npm install cached, source first "
+            f"{first_bad.rebuilds['source edit'].seconds:.1f} s reinstalling",
+            notebook,
+            "3. Dependency files before source code",
+        )
+    )
+    with_ignore, without = ignore.loc["with .dockerignore"], ignore.loc["without"]
+    claims.append(
+        Claim(
+            "Use .dockerignore to exclude unnecessary files",
+            HOLDS
+            if with_ignore["context_mb"] < without["context_mb"] and with_ignore["cached_share"] == 1.0
+            else NOT_HOLDS,
+            f"context {with_ignore['context_mb']:.1f} MB against {without['context_mb']:.0f} MB; an ignored "
+            f"file's edit reran {'nothing' if with_ignore['cached_share'] == 1.0 else 'steps'}",
+            notebook,
+            "4. .dockerignore",
+        )
+    )
+    index_shipped_debug = not references.loc["stage-names/Dockerfile.index-inserted", "release binary"]
+    named_kept = references.loc["stage-names/Dockerfile.named-inserted", "release binary"]
+    claims.append(
+        Claim(
+            "Name stages for clarity when copying artifacts",
+            HOLDS if index_shipped_debug and named_kept else NOT_HOLDS,
+            "after a stage was inserted, COPY --from=0 "
+            + (
+                "silently shipped the debug binary"
+                if index_shipped_debug
+                else "still shipped the release binary"
+            )
+            + ", COPY --from=build "
+            + ("the release binary" if named_kept else "the wrong binary"),
+            notebook,
+            "5. Name your stages",
+        )
+    )
+    test_steps = tested.steps_in("test")
+    claims.append(
+        Claim(
+            "Consider using a specific stage for testing",
+            HOLDS_PARTLY if test_steps else NOT_HOLDS,
+            f"python/Dockerfile.best: {len(test_steps)} test-stage steps in every production build, because "
+            "production copies from `test`; BuildKit skips a test stage nothing copies from (notebook 04)",
+            notebook,
+            "6. A stage for testing",
+        )
+    )
+    return _table(claims)

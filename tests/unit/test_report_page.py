@@ -1,0 +1,50 @@
+"""The report page: claims judged, charts with what to read from them, nothing loaded from the network."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+
+import nbformat
+import pandas as pd
+
+from multistage.claims import HOLDS, HOLDS_PARTLY, Claim, read_claims
+from multistage.runner import FigureOut, NotebookRun, _sentence_after, write_index
+
+
+def test_the_last_verdict_of_each_claim_counts(tmp_path):
+    first = Claim(
+        "Smaller images", HOLDS_PARTLY, "1.5× smaller", "00-overview-and-benefits", "Smaller images"
+    )
+    again = Claim("Smaller images", HOLDS, "3.4× smaller", "00-overview-and-benefits", "Smaller images")
+    path = tmp_path / "claims.jsonl"
+    path.write_text("".join(json.dumps(asdict(c)) + "\n" for c in (first, again)))
+    assert read_claims(path) == [again]
+    assert read_claims(tmp_path / "missing.jsonl") == []
+
+
+def test_the_page_opens_with_the_claims_and_loads_nothing_from_the_network(tmp_path):
+    claim = Claim(
+        "Better security", HOLDS_PARTLY, "3 with a shell", "00-overview-and-benefits", "Better security"
+    )
+    (tmp_path / "figures").mkdir()
+    figure = FigureOut(tmp_path / "figures" / "00-overview-and-benefits-1.png", "Read the `go` bars.")
+    run = NotebookRun(
+        "00-overview-and-benefits", 12.0, tmp_path / "html" / "00-overview-and-benefits.html", [figure]
+    )
+    page = write_index([run], pd.DataFrame([{"app": "go", "size_mb": 7.1}]), [claim], tmp_path).read_text()
+    assert page.index("Better security") < page.index("Every sample app variant")
+    assert "href='html/00-overview-and-benefits.html#Better-security'" in page
+    assert "<td class='partly'>holds partly</td>" in page
+    assert "<figcaption>Read the <code>go</code> bars.</figcaption>" in page
+    assert not re.search(r"(src|href)=['\"]https?://", page), "the page must render offline"
+
+
+def test_a_chart_is_described_by_the_first_sentence_after_it():
+    cells = [
+        nbformat.v4.new_code_cell("chart()"),
+        nbformat.v4.new_markdown_cell("## Heading only"),
+        nbformat.v4.new_markdown_cell("Nearly everything is `node_modules`. The rest is small."),
+    ]
+    assert _sentence_after(cells, 0) == "Nearly everything is `node_modules`."
