@@ -157,7 +157,7 @@ def judge_benefits(
             else HOLDS_PARTLY
             if cached or lighter
             else NOT_HOLDS,
-            f"unchanged rebuild {unchanged.seconds:.1f} s against {cold.seconds:.1f} s cold (any Dockerfile); "
+            f"unchanged rebuild {unchanged.seconds:.1f} s against {cold.seconds:.1f} s cold (one-stage builds are cached alike); "
             f"after a source edit one stage {single['rebuild_s']:.1f} s, multi-stage {multi['rebuild_s']:.1f} s; "
             f"image to move {multi['export_mb']:.0f} MB against {single['export_mb']:.0f} MB",
             notebook,
