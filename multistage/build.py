@@ -111,7 +111,8 @@ def build(
         nocache=nocache,
     )
     implementation = BUILDERS[builder]
-    bar = BuildProgress(f"{context.name}/{dockerfile}", enabled=progress)
+    aimed = f" --target {target}" if target else ""
+    bar = BuildProgress(f"{context.name}/{dockerfile}{aimed} ({builder})", enabled=progress)
     recording = messages = None
     outcome = "failed"
     started = time.monotonic()
@@ -228,7 +229,7 @@ def _outcome(parsed: ParsedStream) -> str:
         return f"failed at `{shorten(parsed.failed.instruction)}`" if parsed.failed else "failed"
     worked = [step for step in parsed.steps if step.does_work]
     cached = sum(step.cached for step in worked)
-    return f"{len(worked)} steps, {cached} from the cache"
+    return f"{cached} of {len(worked)} steps from the cache"
 
 
 def _failure(parsed: ParsedStream, text: str, builder: str, stages=()) -> BuildFailed:

@@ -199,7 +199,7 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
     ax.set_xticks(range(len(edits)), edits, fontsize=9)
     ax.xaxis.tick_top()
     labels = [
-        f"{'' if s.stage < 0 else f'[{s.stage_name or s.stage}] '}{_short(s.instruction, 42)}" for s in steps
+        f"{'' if s.stage < 0 else f'[{s.stage_name or s.stage}] '}{_short(s.instruction, 56)}" for s in steps
     ]
     ax.set_yticks(range(len(steps)), labels, fontsize=8)
     if title_edit in edits:
@@ -212,12 +212,13 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
             fontsize=10,
         )
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    _caption(
-        fig,
-        scenarios.baseline.profile,
-        "green: from cache (its seconds: finding the hit, e.g. hashing what a COPY copies), "
-        "orange: ran, grey: nothing to build",
-    )
+    key = [
+        Patch(color=CACHED, label="from the cache"),
+        Patch(color=REBUILT, label="ran"),
+        Patch(color=NO_WORK, label="nothing to build"),
+    ]
+    ax.legend(handles=key, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    _caption(fig, scenarios.baseline.profile)
     return fig
 
 
@@ -324,7 +325,7 @@ def stage_graph(
         color = "#3b75af" if stage.index in needed else "#bfbfbf"
         ax.add_patch(FancyBboxPatch((x - 0.9, y - 0.45), 1.8, 0.9, boxstyle="round,pad=0.05", color=color))
         base = stage.base if stage.base_stage is None else stages[stage.base_stage].label
-        name = stage.name or f"stage {stage.index}"  # an unnamed stage is known by its position
+        name = stage.name or f"unnamed #{stage.index}"  # known only by its position
         ax.text(x, y + 0.12, name, ha="center", va="center", color="white", fontsize=10, weight="bold")
         ax.text(x, y - 0.2, f"FROM {base}"[:28], ha="center", va="center", color="white", fontsize=7)
     for stage in stages:
@@ -354,13 +355,13 @@ def stage_graph(
     ax.set_xlim(-1.2, 2.3 * (len(stages) - 1) + 1.2)
     ax.set_ylim(-1.9, 1.9)
     ax.axis("off")
-    goal = target or stages[-1].name or f"stage {stages[-1].index}"
+    goal = target or stages[-1].name or f"unnamed #{stages[-1].index}"
     skipped = len(stages) - len(needed)
     if report is not None:
         default = f"{report.builder}: building `{goal}` ran {len(needed)} of {len(stages)} stages"
     else:
         default = f"Building `{goal}` needs {len(needed)} of {len(stages)} stages" + (
-            f"; BuildKit skips {skipped}" if skipped else ""
+            f"; {skipped} not needed" if skipped else ""
         )
     ax.set_title(title or default, fontsize=10)
     fig.text(0.01, 0.01, "solid: FROM an earlier stage, dashed: COPY --from", fontsize=8, color="#555555")

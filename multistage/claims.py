@@ -205,8 +205,9 @@ def judge_practices(
         Claim(
             "Order stages from least to most frequently changing",
             HOLDS if kept else NOT_HOLDS,
-            f"after a source edit the dependencies stage was {'cached' if kept else 'rebuilt'}; "
-            f"rebuild {edited.seconds:.1f} s",
+            f"after a source edit the dependencies stage was {'cached' if kept else 'rebuilt'} "
+            f"(rebuild {edited.seconds:.1f} s); no other stage order was built — practice 3 compares "
+            "orders within a stage",
             notebook,
             "2. Order stages, and steps, from least to most frequently changing",
         )

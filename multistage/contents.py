@@ -401,7 +401,6 @@ class ImageFacts:
     shell: str | None
     package_managers: tuple[str, ...]
     compilers: tuple[str, ...]
-    node: str | None
     file_count: int
     user: str  # the image's USER; "" means root
 
@@ -418,14 +417,12 @@ class ImageFacts:
             "shell": self.shell or "none",
             "package_managers": ", ".join(self.package_managers) or "none",
             "compilers": ", ".join(self.compilers) or "none",
-            "node": self.node or "none",
-            "files": self.file_count,
             "user": self.user or "root",
         }
 
 
 def facts(client: docker.DockerClient, image: str) -> ImageFacts:
-    """Read shell, package managers, compilers, Node, file count and user from ``image``."""
+    """Read shell, package managers, compilers, file count and user from ``image``."""
     tree = file_tree(client, image)
     files = tree.files()
     shell = next((p for p in (tree.which(s) for s in SHELLS) if p), None)
@@ -437,7 +434,6 @@ def facts(client: docker.DockerClient, image: str) -> ImageFacts:
         shell=shell,
         package_managers=tuple(p for p in PACKAGE_MANAGERS if tree.which(p)),
         compilers=tuple(c for c in COMPILERS if tree.which(c)),
-        node=tree.which("node"),
         file_count=len(files),
     )
 

@@ -112,14 +112,14 @@ def check_tests_gate_the_image(
     if isinstance(report, CheckResult):
         return report
     names = {s.index: s.name for s in parse_stages(dockerfile_text)}
-    ran = sorted(names[i] or str(i) for i in report.stages_run)
+    ran = sorted(names[i] or f"stage {i}" for i in report.stages_run)
     measured = {"stages_run": ran}
     if "test" not in ran:
         return _say(
             CheckResult(
                 False,
-                f"the {builder} build ran the stages {ran}, none named `test`. Hint: the exercise asks "
-                "for a stage named `test` that runs the tests.",
+                f"the {builder} build ran the stages {', '.join(ran)}, none named `test`. Hint: add a "
+                "stage named `test` that runs `go test ./...` — and give the final stage a reason to need it.",
                 measured,
             )
         )

@@ -44,6 +44,9 @@ BUILD = ROOT / "build"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
+#: Terminal colour codes, as tracebacks from a kernel carry them.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
 #: A cell that runs this long is named in ``make run``'s output (the "no silent waits" line).
 SLOW_CELL_SECONDS = 10
 
@@ -154,7 +157,8 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) 
                 on_cell_executed=on_done,
             ).execute()
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-            error = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            text = _ANSI.sub("", str(exc)).strip()  # nbclient keeps the traceback's terminal colours
+            error = text.splitlines()[-1] if text else type(exc).__name__
         finally:
             stop.set()
             watcher.join()
@@ -175,19 +179,24 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) 
             if png:
                 figure = out_dir / "figures" / f"{path.stem}-{len(figures) + 1}.png"
                 figure.write_bytes(base64.b64decode(png))
-                figures.append(FigureOut(figure, _sentence_after(notebook.cells, index)))
+                previous = figures[-1].sentence if figures else ""
+                figures.append(FigureOut(figure, _sentence_after(notebook.cells, index, skip=previous)))
     return NotebookRun(path.stem, seconds, page, figures, error, cells)
 
 
-def _sentence_after(cells, index: int) -> str:
-    """The first sentence of the first prose cell after ``cells[index]`` (not a heading)."""
+def _sentence_after(cells, index: int, skip: str = "") -> str:
+    """The first sentence after ``cells[index]`` that says something on its own (what to read from a chart).
+
+    Headings, lead-ins ending in a colon and ``skip`` (the previous chart's sentence) are passed over.
+    """
     for cell in cells[index + 1 :]:
         if cell.cell_type != "markdown":
             continue
-        prose = " ".join(line for line in cell.source.splitlines() if not line.startswith("#")).strip()
-        if prose:
-            end = re.search(r"(?<=[.:])\s", prose + " ")
-            return prose[: end.start()] if end else prose
+        prose = " ".join(line for line in cell.source.splitlines() if not line.startswith("#"))
+        prose = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", prose)  # a link reads as its text
+        for sentence in re.split(r"(?<=[.:])\s+", prose.strip()):
+            if sentence and not sentence.endswith(":") and sentence != skip:
+                return sentence
     return ""
 
 

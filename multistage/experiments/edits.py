@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import tempfile
@@ -142,17 +141,15 @@ def run_scenarios(
             (copy / name).unlink()
         pristine = Path(tmp) / "pristine"
         shutil.copytree(copy, pristine)
-        # The builds name the Dockerfile themselves; the block adds the builder when one was asked for.
-        with experiment(builder) if builder else contextlib.nullcontext():
-            with experiment("baseline"):
-                baseline = build(copy, dockerfile, client=client, progress=progress, builder=builder)
-            result = ScenarioSet(app.name, dockerfile, baseline)
-            for edit in edits:
-                apply_edit(app, copy, edit, uuid.uuid4().hex[:12])
-                with experiment(edit):
-                    result.rebuilds[edit] = build(
-                        copy, dockerfile, client=client, progress=progress, builder=builder
-                    )
-                shutil.rmtree(copy)
-                shutil.copytree(pristine, copy)
+        with experiment("baseline"):
+            baseline = build(copy, dockerfile, client=client, progress=progress, builder=builder)
+        result = ScenarioSet(app.name, dockerfile, baseline)
+        for edit in edits:
+            apply_edit(app, copy, edit, uuid.uuid4().hex[:12])
+            with experiment(edit):
+                result.rebuilds[edit] = build(
+                    copy, dockerfile, client=client, progress=progress, builder=builder
+                )
+            shutil.rmtree(copy)
+            shutil.copytree(pristine, copy)
         return result

@@ -166,4 +166,4 @@ def one_stage_or_multi_stage_speed(
             "export_mb": round(exported.mb, 1),
             "export_s": round(exported.seconds, 1),
         }
-    return pd.DataFrame(rows).T.rename_axis(f"{app}, after a source edit")
+    return pd.DataFrame(rows).T.rename_axis(app)

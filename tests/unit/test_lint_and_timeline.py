@@ -52,4 +52,4 @@ def test_timeline_has_a_panel_per_builder_and_a_measured_title(recorded_report):
 def test_stage_graph_of_a_report_shows_the_stages_that_ran(recorded_report):
     report = recorded_report("unused-stage", "buildkit")
     fig = stage_graph(parse_stages(report.dockerfile_text), report=report)
-    assert fig.axes[0].get_title() == "buildkit: building `stage 2` ran 2 of 3 stages"
+    assert fig.axes[0].get_title() == "buildkit: building `unnamed #2` ran 2 of 3 stages"
