@@ -5,9 +5,9 @@ The layers, lowest first; a module imports only from modules listed before it (d
 - ``errors``, ``labels``, ``results`` (BuildReport, Step), ``progress``
 - ``engine`` (reach a Docker engine), ``dockerfile`` (the one parser)
 - ``classic``, ``buildkit`` — the two builders: start a build, turn its messages into steps
-- ``profiles`` (which base images), ``build`` (the one build function), ``provision``
+- ``profiles`` (which base images), ``bases`` (any Dockerfile's bases mapped), ``build`` (the one build function), ``provision``
 - ``containers``, ``contents`` (what is inside an image), ``apps`` (the sample apps)
-- ``experiments`` (one module per notebook), ``lint``, ``charts``, ``claims``, ``exercises``
+- ``experiments`` (one module per notebook), ``lint``, ``charts``, ``analyze``, ``claims``, ``exercises``
 - ``clean``, ``bundle``, ``doctor``, ``runner`` (``make run``), ``cli``
 """
 

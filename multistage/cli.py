@@ -1,4 +1,4 @@
-"""Command line: `python -m multistage setup|doctor|provision|run|lab|clean|bundle`."""
+"""Command line: `python -m multistage setup|doctor|provision|run|lab|clean|bundle|analyze`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from .analyze import analyze
 from .bundle import export_bundle, import_bundle
 from .clean import clean
 from .doctor import print_checklist, run_checks
@@ -74,6 +75,14 @@ def _bundle(args) -> int:
     return 0
 
 
+def _analyze(args) -> int:
+    analysis = analyze(args.context, args.file, target=args.target, client=ensure_engine())
+    print(analysis.summary())
+    if args.html:
+        print(f"\nPage: {analysis.to_html(args.html)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; errors print one sentence and exit non-zero."""
     parser = argparse.ArgumentParser(prog="python -m multistage", description=__doc__)
@@ -96,6 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=["export", "import"])
     p.add_argument("file", help="bundle file to write or read")
     p.set_defaults(func=_bundle)
+    p = sub.add_parser(
+        "analyze", help="measure your own multi-stage Dockerfile against the tutorial's lessons"
+    )
+    p.add_argument("context", help="the project directory (build context); nothing in it is changed")
+    p.add_argument("-f", "--file", default="Dockerfile", help="the Dockerfile, relative to the context")
+    p.add_argument("--target", help="the stage to build (default: the last)")
+    p.add_argument("--html", help="also write the analysis as an offline HTML page")
+    p.set_defaults(func=_analyze)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

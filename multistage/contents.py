@@ -28,6 +28,7 @@ __all__ = [
     "LISTING_FORMAT",
     "PACKAGE_MANAGERS",
     "SHELLS",
+    "Surface",
     "Entry",
     "Export",
     "FileTree",
@@ -36,6 +37,7 @@ __all__ = [
     "LayerHit",
     "LayerListing",
     "NodeModules",
+    "attack_surface",
     "cache_dir",
     "export_cost",
     "exported_layers",
@@ -77,6 +79,7 @@ class Entry:
     kind: str  # "file", "dir", "symlink", "hardlink" or "other"
     size: int = 0
     target: str = ""  # link target for symlinks and hardlinks
+    mode: int = 0  # permission bits, setuid and setgid included
 
 
 @dataclass
@@ -143,7 +146,7 @@ class LayerListing:
     def to_json(self) -> dict:
         """A JSON-ready dict (the on-disk form)."""
         return {
-            "added": [[p, e.kind, e.size, e.target] for p, e in self.added.items()],
+            "added": [[p, e.kind, e.size, e.target, e.mode] for p, e in self.added.items()],
             "removed": sorted(self.removed),
             "opaque": sorted(self.opaque),
         }
@@ -151,7 +154,7 @@ class LayerListing:
     @classmethod
     def from_json(cls, data: dict) -> LayerListing:
         """The inverse of :meth:`to_json`."""
-        added = {p: Entry(kind, size, target) for p, kind, size, target in data["added"]}
+        added = {p: Entry(kind, size, target, mode) for p, kind, size, target, mode in data["added"]}
         return cls(added, frozenset(data["removed"]), frozenset(data["opaque"]))
 
 
@@ -197,7 +200,7 @@ def merge_layers(layers) -> FileTree:
 
 
 #: Bump when :class:`LayerListing` or its reading changes: listings of older versions are not read.
-LISTING_FORMAT = 2
+LISTING_FORMAT = 3
 
 
 def cache_dir() -> Path:
@@ -291,7 +294,7 @@ def _absolute(name: str) -> str:
 
 def _entry(member: tarfile.TarInfo) -> Entry:
     if member.isreg():
-        return Entry("file", member.size)
+        return Entry("file", member.size, mode=member.mode)
     if member.isdir():
         return Entry("dir")
     if member.issym():
@@ -435,6 +438,43 @@ def facts(client: docker.DockerClient, image: str) -> ImageFacts:
         package_managers=tuple(p for p in PACKAGE_MANAGERS if tree.which(p)),
         compilers=tuple(c for c in COMPILERS if tree.which(c)),
         file_count=len(files),
+    )
+
+
+@dataclass(frozen=True)
+class Surface:
+    """What an attacker could use in an image, counted offline from its files.
+
+    Attributes:
+        os_packages: Packages dpkg's database lists (``info/*.list``, or distroless's
+            ``status.d``); Alpine's database is a single file and is not counted here.
+        executables: Regular files with an execute bit.
+        setuid: Regular files with the setuid or setgid bit.
+    """
+
+    os_packages: int
+    executables: int
+    setuid: int
+
+
+def attack_surface(client: docker.DockerClient, image: str) -> Surface:
+    """Count OS packages, executables and setuid/setgid files in ``image`` (no vulnerability database needed)."""
+    entries = file_tree(client, image).entries
+    packages = sum(
+        1
+        for path, entry in entries.items()
+        if entry.kind == "file"
+        and (
+            (path.startswith("/var/lib/dpkg/info/") and path.endswith(".list"))
+            or path.startswith("/var/lib/dpkg/status.d/")
+            and "." not in posixpath.basename(path)
+        )
+    )
+    regular = [entry for entry in entries.values() if entry.kind == "file"]
+    return Surface(
+        os_packages=packages,
+        executables=sum(1 for e in regular if e.mode & 0o111),
+        setuid=sum(1 for e in regular if e.mode & 0o6000),
     )
 
 

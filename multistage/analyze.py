@@ -1,0 +1,497 @@
+"""Your own multi-stage Dockerfile, measured with the tutorial's tools (``python -m multistage analyze``).
+
+One call builds the learner's Dockerfile unchanged (its bases mapped for the active profile in a
+temporary copy) and measures what the notebooks taught: the stages and which the target needs,
+what the final image carries and what it adds to its runtime base, what an edit costs, what is
+sent to the engine, what hadolint says — then ranks concrete findings, each tied to the number
+that triggered it and to the notebook that teaches the fix.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import pandas as pd
+from docker.utils.build import exclude_paths
+
+from .bases import rewrite_bases
+from .build import build
+from .buildkit import context_tar
+from .contents import (
+    ImageFacts,
+    Surface,
+    attack_surface,
+    facts,
+    largest_paths,
+    layers_dataframe,
+    node_modules,
+)
+from .dockerfile import Stage, parse_stages, reachable, read_dockerfile
+from .engine import client_or_connect
+from .errors import BuildFailed, MultistageError
+from .labels import BUILD_NAMESPACE
+from .lint import hadolint, serious
+from .profiles import active_profile
+from .progress import experiment
+from .results import BuildReport
+
+__all__ = [
+    "Analysis",
+    "CacheEdit",
+    "Finding",
+    "analyze",
+]
+
+#: Files whose change means new dependencies, and how to append a harmless, fresh change.
+MANIFESTS = ("package.json", "requirements.txt", "pyproject.toml", "go.mod", "Gemfile", "Cargo.toml")
+#: Source files an everyday edit touches, and the comment that edits them without changing behaviour.
+_COMMENTS = {
+    ".py": "# {}", ".rb": "# {}", ".go": "// {}", ".js": "// {}", ".mjs": "// {}", ".ts": "// {}",
+    ".tsx": "// {}", ".jsx": "// {}", ".java": "// {}", ".rs": "// {}", ".c": "/* {} */",
+    ".cpp": "// {}", ".css": "/* {} */", ".html": "<!-- {} -->", ".php": "// {}",
+}  # fmt: skip
+_SKIP_DIRS = {"node_modules", "vendor", ".git", "dist", "build", "__pycache__", ".venv", "target"}
+#: What a step that installs dependencies looks like.
+_INSTALL = re.compile(
+    r"\b(npm (ci|install)|yarn( install)?\b|pnpm install|pip3? install|go mod download|bundle install|cargo fetch)"
+)
+#: Steps whose rerun a cache mount shortens (notebook 07 measured it for Go; npm's and pip's
+#: download caches saved nothing measurable there, so they are not recommended).
+_COMPILE = re.compile(r"\bgo (build|test|vet)\b")
+
+
+@dataclass(frozen=True)
+class CacheEdit:
+    """A rebuild after one edit: which file, which steps ran again, what it cost."""
+
+    edit: str
+    file: str
+    rerun: list[str]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One recommendation: what was measured, what to do, and the notebook that teaches it."""
+
+    rank: int
+    finding: str
+    fix: str
+    notebook: str
+
+
+@dataclass
+class Analysis:
+    """Everything :func:`analyze` measured about one Dockerfile."""
+
+    context: Path
+    dockerfile: str
+    target: str | None
+    profile: str
+    bases: pd.DataFrame
+    notes: list[str]
+    stages: list[Stage]
+    needed: set[int]
+    report: BuildReport
+    final: ImageFacts
+    surface: Surface
+    base_size: int | None
+    layers: pd.DataFrame
+    largest: pd.DataFrame
+    context_mb: float
+    unignored_mb: float | None
+    largest_sent: pd.DataFrame
+    lint: pd.DataFrame
+    edits: list[CacheEdit] = field(default_factory=list)
+    dev_packages: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def goal(self) -> str:
+        """The stage built: the target, or the last stage."""
+        last = self.stages[-1]
+        return self.target or last.name or f"the final stage (#{last.index})"
+
+    def stage_table(self) -> pd.DataFrame:
+        """One row per stage: its base, whether the target needs it, whether the build ran any of it."""
+        return pd.DataFrame(
+            [
+                {
+                    "stage": s.label,
+                    "from": s.base,
+                    "needed by target": s.index in self.needed,
+                    "built": s.index in self.report.stages_run,
+                }
+                for s in self.stages
+            ]
+        ).set_index("stage")
+
+    def findings_table(self) -> pd.DataFrame:
+        """The findings, most important first."""
+        return pd.DataFrame([vars(f) for f in self.findings], columns=["rank", "finding", "fix", "notebook"])
+
+    def summary(self) -> str:
+        """One screen of text: the numbers that matter, then the ranked findings."""
+        size = self.report.size / 1e6
+        added = f", {size - self.base_size / 1e6:.1f} MB added to its runtime base" if self.base_size else ""
+        ran = sorted(self.report.stages_run)
+        skipped = [s.label for s in self.stages if s.index not in ran]
+        lines = [
+            f"{self.context}/{self.dockerfile}" + (f" --target {self.target}" if self.target else ""),
+            f"  profile {self.profile}, builder {self.report.builder}; built in {self.report.seconds:.1f} s",
+        ]
+        for row in self.bases.itertuples():
+            if row.requested != row.used:
+                lines.append(
+                    f"  base {row.requested} -> {row.used}" + (f" ({row.differs})" if row.differs else "")
+                )
+        lines += [f"  note: {note}" for note in self.notes]
+        lines.append(
+            f"Stages: {len(self.stages)}; {self.goal} needs {len(self.needed)}, the build ran {len(ran)}"
+            + (f" (skipped: {', '.join(skipped)})" if skipped else "")
+        )
+        lines.append(f"Final image: {size:.1f} MB{added}")
+        lines.append(
+            f"  shell {self.final.shell or 'none'}; package managers {', '.join(self.final.package_managers) or 'none'}; "
+            f"compilers {', '.join(self.final.compilers) or 'none'}; user {self.final.user or 'root'}"
+        )
+        lines.append(
+            f"  {self.surface.os_packages} OS packages, {self.surface.executables} executables, "
+            f"{self.surface.setuid} setuid/setgid files"
+        )
+        if len(self.largest):
+            top = ", ".join(f"{r.path} {r.mb:.1f} MB" for r in self.largest.head(3).itertuples())
+            lines.append(f"  largest: {top}")
+        sent = f"Context: {self.context_mb:.1f} MB sent"
+        if self.unignored_mb is not None:
+            sent += f" ({self.unignored_mb:.1f} MB without .dockerignore)"
+        else:
+            sent += " (no .dockerignore)"
+        lines.append(sent)
+        for edit in self.edits:
+            lines.append(
+                f"Cache: after a {edit.edit} ({edit.file}) {len(edit.rerun)} steps ran again, {edit.seconds:.1f} s"
+            )
+        lint = serious(self.lint)
+        lines.append(
+            f"Lint: hadolint reports {_count(len(lint), 'warning or error', 'warnings or errors')}"
+            + (f" ({', '.join(sorted(set(lint['code'])))})" if len(lint) else "")
+        )
+        lines.append("Findings:" if self.findings else "Findings: none")
+        lines += [f"  {f.rank}. {f.finding} -> {f.fix} (notebook {f.notebook})" for f in self.findings]
+        return "\n".join(lines)
+
+    def to_html(self, path: Path) -> Path:
+        """The same as a page that loads nothing from the network."""
+        tables = {
+            "Findings": self.findings_table(),
+            "Base images": self.bases,
+            "Stages": self.stage_table(),
+            "Largest paths in the final image": self.largest,
+            "Layers of the final image": self.layers,
+            "Largest paths sent to the engine": self.largest_sent,
+            "hadolint": self.lint,
+        }
+        body = "".join(
+            f"<h2>{html.escape(title)}</h2>{table.to_html(index=title == 'Stages', border=0)}"
+            for title, table in tables.items()
+        )
+        page = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>multistage analyze</title>"
+            "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto}"
+            "table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px}"
+            "pre{background:#f6f6f6;padding:1em;white-space:pre-wrap}</style></head><body>"
+            f"<h1>{html.escape(str(self.context))}/{html.escape(self.dockerfile)}</h1>"
+            f"<pre>{html.escape(self.summary())}</pre>{body}</body></html>"
+        )
+        Path(path).write_text(page)
+        return Path(path)
+
+
+def analyze(
+    context: str | Path,
+    dockerfile: str = "Dockerfile",
+    target: str | None = None,
+    client: docker.DockerClient | None = None,
+    edits: bool = True,
+    progress: bool = True,
+) -> Analysis:
+    """Build ``context``'s Dockerfile as written (bases mapped for the profile, in a copy) and measure it.
+
+    Args:
+        context: The project directory (the build context). Nothing in it is changed.
+        dockerfile: The Dockerfile, relative to ``context``.
+        target: The stage to build (default: the last).
+        client: Docker client.
+        edits: Also rebuild after a source edit and, when a manifest is found, a dependency edit.
+        progress: Show which build and step is running.
+
+    Raises:
+        MultistageError: No such directory or Dockerfile, a stage that does not exist, a base with
+            no stand-in, or a failing build — each in one sentence.
+    """
+    context = Path(context).expanduser().resolve()
+    if not context.is_dir():
+        raise MultistageError(f"{context} is not a directory; pass the project's build context.")
+    if not (context / dockerfile).is_file():
+        raise MultistageError(f"{context} has no {dockerfile}; pass the Dockerfile with -f.")
+    text = read_dockerfile(context / dockerfile)
+    client = client_or_connect(client)
+    profile = active_profile(client, say=lambda _: None)
+    rewritten = rewrite_bases(text, profile)
+    stages = parse_stages(rewritten.text)
+    needed = reachable(stages, target)
+    tag = f"{BUILD_NAMESPACE}/analyze:{_slug(context.name)}"
+    with tempfile.TemporaryDirectory(prefix="multistage-analyze-") as tmp:
+        copy = Path(tmp) / context.name
+        shutil.copytree(context, copy, ignore=shutil.ignore_patterns(".git"), symlinks=True)
+        (copy / dockerfile).write_text(rewritten.text)
+        with experiment(f"analyze {context.name}"):
+            report = _build(copy, dockerfile, target, tag, text, client, progress)
+            measured_edits = _edits(copy, dockerfile, target, tag, text, client, progress) if edits else []
+    final = facts(client, report.image_id)
+    final_stage = stages[max(needed)] if target else stages[-1]
+    analysis = Analysis(
+        context=context,
+        dockerfile=dockerfile,
+        target=target,
+        profile=profile.name,
+        bases=rewritten.table(),
+        notes=rewritten.notes,
+        stages=stages,
+        needed=needed,
+        report=report,
+        final=final,
+        surface=attack_surface(client, report.image_id),
+        base_size=_base_size(client, stages, final_stage),
+        layers=layers_dataframe(client, report),
+        largest=largest_paths(client, report.image_id, depth=3, top=8),
+        context_mb=len(context_tar(context, dockerfile)) / 1e6,
+        unignored_mb=(
+            len(context_tar(context, dockerfile, dockerignore=False)) / 1e6
+            if (context / ".dockerignore").is_file()
+            else None
+        ),
+        largest_sent=_largest_sent(context, dockerfile),
+        lint=hadolint({dockerfile: text}),
+        edits=measured_edits,
+        dev_packages=_dev_packages(client, context, report.image_id),
+    )
+    analysis.findings = findings(analysis)
+    return analysis
+
+
+def _build(copy, dockerfile, target, tag, text, client, progress) -> BuildReport:
+    try:
+        return build(copy, dockerfile, target=target, tag=tag, client=client, progress=progress)
+    except BuildFailed as exc:
+        if re.search(r"<<-?\s*['\"]?\w+", text) and "unknown instruction" in str(exc):
+            raise MultistageError(
+                "This Dockerfile uses heredocs (`RUN <<EOF`), which this engine's built-in Dockerfile "
+                "frontend cannot parse; write those steps as `RUN a && b`, or build on an engine whose "
+                "BuildKit can fetch a newer frontend (`# syntax=docker/dockerfile:1`)."
+            ) from None
+        raise
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9_.-]+", "-", name.lower()).strip("-.") or "project"
+
+
+def _base_size(client: docker.DockerClient, stages: list[Stage], stage: Stage) -> int | None:
+    """The size of the image the stage starts from (following ``FROM <stage>``); None for scratch."""
+    while stage.base_stage is not None:
+        stage = stages[stage.base_stage]
+    if stage.base == "scratch":
+        return None
+    try:
+        return client.images.get(stage.base).attrs["Size"]
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def _sent_files(context: Path, dockerfile: str) -> list[str]:
+    ignore = context / ".dockerignore"
+    patterns = []
+    if ignore.is_file():
+        patterns = [p.strip() for p in ignore.read_text().splitlines() if p.strip() and not p.startswith("#")]
+    return sorted(exclude_paths(str(context), patterns, dockerfile=dockerfile))
+
+
+def _largest_sent(context: Path, dockerfile: str, top: int = 5) -> pd.DataFrame:
+    totals: dict[str, int] = {}
+    for path in _sent_files(context, dockerfile):
+        full = context / path
+        if full.is_file() and not full.is_symlink():
+            key = path.split("/", 1)[0]
+            totals[key] = totals.get(key, 0) + full.stat().st_size
+    rows = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
+    return pd.DataFrame([{"path": p, "mb": round(s / 1e6, 2)} for p, s in rows], columns=["path", "mb"])
+
+
+def _edits(copy, dockerfile, target, tag, text, client, progress) -> list[CacheEdit]:
+    """Rebuild after a fresh source edit and, when a manifest is found, a dependency edit."""
+    sent = _sent_files(copy, dockerfile)
+    source = next(
+        (
+            p
+            for p in sent
+            if Path(p).suffix in _COMMENTS
+            and not set(Path(p).parts) & _SKIP_DIRS
+            and Path(p).name not in MANIFESTS
+        ),
+        None,
+    )
+    manifest = next((p for p in sent if Path(p).name in MANIFESTS and p.count("/") <= 1), None)
+    measured = []
+    for kind, path in (("source edit", source), ("dependency edit", manifest)):
+        if path is None:
+            continue
+        file = copy / path
+        original = file.read_bytes()
+        _edit(file, uuid.uuid4().hex[:12])
+        try:
+            with experiment(kind):
+                rebuilt = _build(copy, dockerfile, target, tag, text, client, progress)
+        finally:
+            file.write_bytes(original)
+        rerun = [s.instruction for s in rebuilt.steps if s.does_work and not s.cached]
+        measured.append(CacheEdit(kind, path, rerun, rebuilt.seconds))
+    return measured
+
+
+def _edit(file: Path, nonce: str) -> None:
+    """Change ``file`` in a way that keeps it valid: a comment, or (package.json) an extra key."""
+    if file.name == "package.json":
+        data = json.loads(file.read_text())
+        data["x-multistage-edit"] = nonce
+        file.write_text(json.dumps(data, indent=2) + "\n")
+        return
+    comment = _COMMENTS.get(file.suffix, "# {}") if file.name != "go.mod" else "// {}"
+    with open(file, "a") as handle:
+        handle.write("\n" + comment.format(f"multistage analyze edit {nonce}") + "\n")
+
+
+def _dev_packages(client: docker.DockerClient, context: Path, image: str) -> int | None:
+    """Development packages in the final image's node_modules, when the project has a lockfile."""
+    lock = context / "package-lock.json"
+    if not lock.is_file():
+        return None
+    roots = [
+        p
+        for p, _ in largest_paths(client, image, depth=2, top=50).itertuples(index=False)
+        if p.endswith("/node_modules")
+    ]
+    if not roots:
+        return None
+    try:
+        return node_modules(client, image, str(lock), root=roots[0]).dev_packages
+    except (ValueError, KeyError):
+        return None
+
+
+def findings(analysis: Analysis) -> list[Finding]:
+    """Concrete recommendations, most important first, each with the number that triggered it."""
+    found: list[tuple[str, str, str]] = []
+    final = analysis.final
+    if final.compilers:
+        found.append(
+            (
+                f"the final image carries compilers ({', '.join(final.compilers)})",
+                "build in an earlier stage and copy only the results into a runtime image",
+                "02",
+            )
+        )
+    for edit in analysis.edits:
+        if edit.edit == "source edit" and any(_INSTALL.search(step) for step in edit.rerun):
+            found.append(
+                (
+                    f"a source edit ({edit.file}) installs the dependencies again ({edit.seconds:.1f} s)",
+                    "copy the dependency manifests and install before copying the sources",
+                    "01, 06",
+                )
+            )
+    if analysis.dev_packages:
+        found.append(
+            (
+                f"node_modules in the final image holds {analysis.dev_packages} development packages",
+                "install production dependencies only (`npm ci --omit=dev`) for the final image",
+                "01",
+            )
+        )
+    if final.runs_as_root:
+        found.append(
+            ("the final image runs as root (no USER)", "add a non-root USER to the final stage", "03, 06")
+        )
+    text = read_dockerfile(analysis.context / analysis.dockerfile)
+    numeric = sorted(set(re.findall(r"--from=(\d+)\b", text)))
+    if numeric:
+        found.append(
+            (
+                f"COPY --from={', --from='.join(numeric)} refers to stages by position",
+                "name the stages (`FROM … AS build`) and copy `--from=build`",
+                "06",
+            )
+        )
+    unneeded_tests = [
+        s.label for s in analysis.stages if s.index not in analysis.needed and "test" in s.label.lower()
+    ]
+    if unneeded_tests:
+        found.append(
+            (
+                f"the target does not need the stage {', '.join(unneeded_tests)}: BuildKit skips it, tests included",
+                "make the final stage copy its artefact from the test stage",
+                "04",
+            )
+        )
+    if analysis.unignored_mb is None and analysis.context_mb > 1:
+        found.append(
+            (
+                f"no .dockerignore: {analysis.context_mb:.1f} MB of context is sent on every build",
+                "add a .dockerignore for what the build does not need",
+                "06",
+            )
+        )
+    if final.shell and final.package_managers:
+        found.append(
+            (
+                f"the final image has a shell ({final.shell}) and package managers ({', '.join(final.package_managers)})",
+                "a runtime without them (distroless, or scratch for a static binary) ships less",
+                "02, 06",
+            )
+        )
+    unmounted: set[str] = set()
+    for edit in analysis.edits:
+        compiled = [s for s in edit.rerun if _COMPILE.search(s) and "--mount=type=cache" not in s]
+        if compiled and edit.seconds > 5 and compiled[0] not in unmounted:
+            unmounted.add(compiled[0])
+            found.append(
+                (
+                    f"after a {edit.edit}, `{compiled[0][:60]}` ran again without a cache mount ({edit.seconds:.1f} s)",
+                    "mount the compiler's or package manager's cache (`RUN --mount=type=cache,…`)",
+                    "07",
+                )
+            )
+    lint = serious(analysis.lint)
+    if len(lint):
+        found.append(
+            (
+                f"hadolint reports {_count(len(lint), 'warning or error', 'warnings or errors')} "
+                f"({', '.join(sorted(set(lint['code'])))})",
+                "fix them or say why not in a comment",
+                "06",
+            )
+        )
+    return [Finding(rank, *item) for rank, item in enumerate(found, 1)]

@@ -1,0 +1,180 @@
+"""Any Dockerfile's base images under the active profile: each literal `FROM` mapped to a stand-in by family.
+
+The tutorial's own Dockerfiles take their bases through ``ARG`` so a profile can swap them;
+a learner's Dockerfile names them directly (``FROM python:3.12-slim``). On the local profile
+each such reference is mapped, by family, to the local stand-in that plays that role, in a
+copy of the Dockerfile — the learner's file is never changed — and the mapping is reported:
+requested, used, and what differs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .dockerfile import from_parts, global_args, numbered_instructions, parse_stages
+from .errors import BaseImageUnavailable
+from .profiles import Profile
+
+__all__ = [
+    "FAMILIES",
+    "Mapped",
+    "Rewritten",
+    "map_reference",
+    "normalise",
+    "rewrite_bases",
+]
+
+
+@dataclass(frozen=True)
+class Family:
+    """Images that play one role, and the document image whose stand-in plays it locally."""
+
+    name: str
+    pattern: re.Pattern
+    role_of: str  # a reference the local profile has a stand-in for
+    version: str  # what the stand-in provides, for the "what differs" column
+    libc: str
+
+
+#: Most specific first: ``node:20-alpine`` is a Node runtime before it is a Node image.
+FAMILIES: tuple[Family, ...] = (
+    Family("node slim/alpine", re.compile(r"node:.*(alpine|slim)"), "node:18-alpine", "Node 18", "glibc"),
+    Family("node", re.compile(r"node(:|$)"), "node:18", "Node 18", "glibc"),
+    Family("python slim", re.compile(r"python:.*(slim|alpine)"), "python:3.11-slim", "Python 3.11", "glibc"),
+    Family("python", re.compile(r"python(:|$)"), "python:3.11", "Python 3.11", "glibc"),
+    Family("golang", re.compile(r"golang(:|$)"), "golang:1.21", "Go 1.21", "glibc"),
+    Family("alpine", re.compile(r"alpine(:|$)"), "alpine:latest", "busybox", "glibc"),
+    Family("debian", re.compile(r"debian(:|$)"), "debian:bookworm-slim", "Debian 12", "glibc"),
+    Family("nginx", re.compile(r"nginx(:|$)"), "nginx:alpine", "Debian's nginx", "glibc"),
+    Family(
+        "distroless static",
+        re.compile(r"gcr\.io/distroless/static"),
+        "gcr.io/distroless/static-debian12",
+        "Debian 12 files",
+        "none",
+    ),
+)
+
+
+def normalise(ref: str) -> str:
+    """``docker.io/library/node:20@sha256:…`` -> ``node:20``: the name a family is matched on."""
+    ref = ref.split("@", 1)[0]
+    for prefix in ("docker.io/", "index.docker.io/", "library/"):
+        ref = ref.removeprefix(prefix)
+    return ref
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """One base image as requested and as used under the active profile."""
+
+    requested: str
+    used: str
+    family: str
+    differs: str
+
+
+def map_reference(ref: str, profile: Profile) -> Mapped:
+    """The image used for ``ref``: itself (official profile), or the local stand-in of its family.
+
+    Raises:
+        BaseImageUnavailable: The local profile has no stand-in for this kind of image; the
+            sentence lists the families it has.
+    """
+    if profile.name != "local" or ref == "scratch":
+        return Mapped(ref, ref, "as written", "")
+    name = normalise(ref)
+    if name in profile.images:
+        return Mapped(ref, profile.images[name], "tutorial image", "")
+    family = next((f for f in FAMILIES if f.pattern.match(name)), None)
+    if family is None:
+        raise BaseImageUnavailable(
+            f"{ref} has no local stand-in; the local profile can stand in for "
+            f"{', '.join(f.name for f in FAMILIES)} and scratch — use one of those, or the official "
+            "profile with internet access (MULTISTAGE_PROFILE=official)."
+        )
+    requested_libc = "musl" if "alpine" in name else family.libc
+    differs = [f"stand-in has {family.version}"]
+    if requested_libc != family.libc:
+        differs.append(f"libc: {requested_libc} requested, {family.libc} used")
+    return Mapped(ref, profile.images[family.role_of], family.name, "; ".join(differs))
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """A Dockerfile with its base images replaced for the active profile.
+
+    Attributes:
+        text: The Dockerfile to build (the learner's own, when nothing needed replacing).
+        bases: One :class:`Mapped` per distinct base reference.
+        notes: Lines changed for other reasons (a ``# syntax`` line on the local profile).
+    """
+
+    text: str
+    bases: list[Mapped]
+    notes: list[str]
+
+    def table(self) -> pd.DataFrame:
+        """requested -> used -> family, what differs."""
+        return pd.DataFrame([vars(b) for b in self.bases], columns=["requested", "used", "family", "differs"])
+
+
+_SYNTAX = re.compile(r"^#\s*syntax\s*=", re.IGNORECASE)
+
+
+def rewrite_bases(text: str, profile: Profile) -> Rewritten:
+    """Replace every base image reference of ``text`` for ``profile``: ``FROM`` lines, ``ARG`` defaults, ``COPY --from=<image>``.
+
+    Stage names and ``scratch`` stay. A ``# syntax=`` line is commented out on the local
+    profile: it would make BuildKit fetch a Dockerfile frontend from a registry.
+
+    Raises:
+        BaseImageUnavailable: A base has no stand-in (see :func:`map_reference`).
+    """
+    lines = text.splitlines()
+    notes: list[str] = []
+    if profile.name == "local" and lines and _SYNTAX.match(lines[0]):
+        notes.append(f"`{lines[0].strip()}` was left out: it fetches a frontend from a registry")
+        lines[0] = "# (syntax line left out by the analysis: no registry) " + lines[0]
+    defaults = global_args(text)
+    stage_names = {s.name for s in parse_stages(text) if s.name}
+    mapped: dict[str, Mapped] = {}
+
+    def swap(ref: str) -> str:
+        if ref == "scratch" or ref in stage_names or ref.isdigit() or "$" in ref:
+            return ref
+        mapped.setdefault(ref, map_reference(ref, profile))
+        return mapped[ref].used
+
+    for item in numbered_instructions(text):
+        line = lines[item.line - 1]
+        if item.keyword == "FROM":
+            image, _ = from_parts(item.value)
+            used = swap(image)
+            if used != image:
+                lines[item.line - 1] = line.replace(image, used, 1)
+        elif item.keyword == "ARG" and item.stage < 0:
+            for name, default in defaults.items():
+                if (
+                    default
+                    and re.match(rf"\s*ARG\s+{re.escape(name)}\s*=", line)
+                    and _looks_like_image(default)
+                ):
+                    used = swap(default)
+                    lines[item.line - 1] = line.replace(default, used, 1)
+        elif item.keyword in ("COPY", "ADD"):
+            source = re.search(r"--from=(\S+)", line)
+            if source and ("/" in source[1] or ":" in source[1]):
+                used = swap(source[1])
+                lines[item.line - 1] = line.replace(f"--from={source[1]}", f"--from={used}", 1)
+    return Rewritten("\n".join(lines) + "\n", list(mapped.values()), notes)
+
+
+def _looks_like_image(value: str) -> bool:
+    """An ``ARG`` default that names an image (``node:20``, ``gcr.io/x/y``), not a version or a flag."""
+    return bool(re.fullmatch(r"[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?(@sha256:[0-9a-f]+)?", value)) and (
+        ":" in value or "/" in value or any(f.pattern.match(normalise(value)) for f in FAMILIES)
+    )

@@ -1,0 +1,83 @@
+"""`analyze` on real-world patterns, unchanged: built on the local profile, measured, and findings ranked."""
+
+import hashlib
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from multistage import active_profile
+from multistage.analyze import analyze
+from multistage.apps import APPS
+from multistage.errors import BaseImageUnavailable, BuildFailed, MultistageError
+from multistage.labels import BUILD_NAMESPACE
+
+pytestmark = pytest.mark.slow  # real builds and rebuilds of each fixture
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "analyze"
+
+
+def _digest(folder: Path) -> str:
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return hashlib.sha256(b"".join(p.read_bytes() + str(p).encode() for p in files)).hexdigest()
+
+
+def _said(analysis, words: str) -> bool:
+    return any(words in finding.finding for finding in analysis.findings)
+
+
+def test_go_alpine_with_a_syntax_line_and_lowercase_as(client):
+    before = _digest(FIXTURES / "go-alpine")
+    analysis = analyze(FIXTURES / "go-alpine", client=client, progress=False)
+    assert _digest(FIXTURES / "go-alpine") == before, "the project itself is never changed"
+    assert analysis.final.compilers == () and analysis.stage_table()["built"].all()
+    if analysis.profile == "local":
+        assert any("syntax" in note for note in analysis.notes)
+        assert set(analysis.bases["requested"]) == {"golang:1.21-alpine", "alpine:3.19"}
+    assert _said(analysis, "runs as root")
+    assert [edit.edit for edit in analysis.edits] == ["source edit", "dependency edit"]
+    assert "Findings:" in analysis.summary()
+
+
+def test_go_distroless_with_copy_from_0_and_a_test_stage_nothing_needs(client):
+    analysis = analyze(FIXTURES / "go-distroless", client=client, progress=False)
+    assert analysis.final.shell is None and analysis.surface.setuid == 0
+    assert not analysis.stage_table().loc["test", "built"], "BuildKit skips the test stage"
+    assert _said(analysis, "COPY --from=0 refers to stages by position")
+    assert _said(analysis, "does not need the stage test")
+    assert _said(analysis, "installs the dependencies again"), "COPY . . comes before go mod download"
+
+
+def test_python_virtualenv_copied_from_the_builder_with_a_c_extension(client):
+    analysis = analyze(FIXTURES / "python-venv", client=client, progress=False)
+    assert analysis.final.user == "appuser" and not _said(analysis, "runs as root")
+    assert analysis.final.compilers == (), "the compiler stayed in the builder"
+    source, dependency = analysis.edits
+    assert not any("pip install" in step for step in source.rerun), "a source edit keeps the install cached"
+    assert any("pip install" in step for step in dependency.rerun)
+    assert analysis.surface.os_packages > 0 and analysis.surface.executables > 0
+
+
+def test_the_documents_node_example_is_found_to_ship_development_packages(client):
+    analysis = analyze(APPS["node"].path, client=client, edits=False, progress=False)
+    assert analysis.dev_packages and _said(analysis, "development packages")
+    assert analysis.base_size and analysis.report.size > analysis.base_size
+
+
+def test_bad_input_gets_one_sentence_and_leaves_nothing_behind(client, tmp_path):
+    with pytest.raises(MultistageError, match="has no Dockerfile"):
+        analyze(tmp_path, client=client)
+    project = tmp_path / f"bad-{uuid.uuid4().hex[:8]}"
+    project.mkdir()
+    (project / "Dockerfile").write_text("FROM ubuntu:22.04\nRUN true\n")
+    if active_profile(client).name == "local":
+        with pytest.raises(BaseImageUnavailable, match="has no local stand-in"):
+            analyze(project, client=client)
+    (project / "Dockerfile").write_text(
+        "FROM alpine:3.19 AS build\nRUN exit 3\nFROM scratch\nCOPY --from=build /x /x\n"
+    )
+    with pytest.raises(BuildFailed, match="RUN exit 3"):
+        analyze(project, client=client, progress=False)
+    assert not client.images.list(name=f"{BUILD_NAMESPACE}/analyze:{project.name}")
+    shutil.rmtree(project)

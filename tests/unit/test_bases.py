@@ -1,0 +1,74 @@
+"""Any Dockerfile's literal bases mapped to the local stand-ins, in a copy of its text (no engine needed)."""
+
+import pytest
+
+from multistage.bases import map_reference, normalise, rewrite_bases
+from multistage.errors import BaseImageUnavailable
+from multistage.profiles import LOCAL, OFFICIAL
+
+
+@pytest.mark.parametrize(
+    ("ref", "family"),
+    [
+        ("node:20-alpine", "node slim/alpine"),
+        ("node:20-bookworm", "node"),
+        ("docker.io/library/python:3.12-slim@sha256:" + "0" * 64, "python slim"),
+        ("python:3.12", "python"),
+        ("golang:1.22-alpine", "golang"),
+        ("alpine:3.19", "alpine"),
+        ("debian:12-slim", "debian"),
+        ("nginx:1.25-alpine", "nginx"),
+        ("gcr.io/distroless/static-debian12:nonroot", "tutorial image"),
+        ("gcr.io/distroless/static-debian11", "distroless static"),
+    ],
+)
+def test_each_family_has_a_stand_in(ref, family):
+    mapped = map_reference(ref, LOCAL)
+    assert mapped.family == family
+    assert mapped.used.startswith("multistage-local/")
+
+
+def test_what_differs_names_the_version_and_the_c_library():
+    assert map_reference("golang:1.22-alpine", LOCAL).differs == (
+        "stand-in has Go 1.21; libc: musl requested, glibc used"
+    )
+
+
+def test_an_unknown_base_gets_one_sentence_listing_what_can_stand_in():
+    with pytest.raises(BaseImageUnavailable) as caught:
+        map_reference("ubuntu:22.04", LOCAL)
+    message = str(caught.value)
+    assert message.startswith("ubuntu:22.04 has no local stand-in") and "golang" in message
+    assert "\n" not in message
+
+
+def test_the_official_profile_keeps_every_base_as_written():
+    text = "FROM ubuntu:22.04 AS build\nFROM scratch\nCOPY --from=build /x /x\n"
+    assert rewrite_bases(text, OFFICIAL).text == text
+
+
+def test_a_real_world_dockerfile_is_rewritten_without_touching_stages_or_scratch():
+    text = (
+        "# syntax=docker/dockerfile:1\n"
+        "ARG BASE=python:3.12-slim\n"
+        "FROM --platform=$BUILDPLATFORM golang:1.22-alpine as build\n"
+        "RUN go build -o /app .\n"
+        "FROM ${BASE}\n"
+        "COPY --from=build /app /app\n"
+        "COPY --from=nginx:1.25 /etc/nginx/nginx.conf /x\n"
+        "FROM scratch\n"
+        "COPY --from=0 /app /app\n"
+    )
+    rewritten = rewrite_bases(text, LOCAL)
+    lines = rewritten.text.splitlines()
+    assert lines[0].startswith("# (syntax line left out") and rewritten.notes
+    assert lines[1] == "ARG BASE=multistage-local/python-runtime:3.11"
+    assert lines[2] == "FROM --platform=$BUILDPLATFORM multistage-local/go-builder:1.21 as build"
+    assert lines[4] == "FROM ${BASE}" and lines[5] == "COPY --from=build /app /app"
+    assert lines[6] == "COPY --from=multistage-local/nginx:bookworm /etc/nginx/nginx.conf /x"
+    assert lines[7:] == ["FROM scratch", "COPY --from=0 /app /app"]
+    assert list(rewritten.table()["requested"]) == ["python:3.12-slim", "golang:1.22-alpine", "nginx:1.25"]
+
+
+def test_normalise_drops_registry_library_and_digest():
+    assert normalise("docker.io/library/node:20@sha256:abc") == "node:20"
