@@ -199,16 +199,17 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
     ax.set_xticks(range(len(edits)), edits, fontsize=9)
     ax.xaxis.tick_top()
     labels = [
-        f"{'' if s.stage < 0 else f'[{s.stage_name or s.stage}] '}{_short(s.instruction, 56)}" for s in steps
+        f"{'' if s.stage < 0 else f'[{s.stage_name or s.stage}] '}{_short(s.instruction, 72)}" for s in steps
     ]
     ax.set_yticks(range(len(steps)), labels, fontsize=8)
     if title_edit in edits:
-        column = edits.index(title_edit)
-        work = codes[:, column] != 2
-        rerun = int((codes[:, column] == 1).sum())
+        # Counted from the rebuild's own steps, as its progress line counts them.
+        rebuilt = scenarios.rebuilds[title_edit]
+        work = [s for s in rebuilt.steps if s.does_work]
+        rerun = sum(not s.cached for s in work)
         ax.set_title(
             f"{scenarios.app}/{scenarios.dockerfile} ({scenarios.baseline.builder}): after a {title_edit}, "
-            f"{rerun} of {int(work.sum())} steps rerun ({scenarios.rebuilds[title_edit].seconds:.1f} s)",
+            f"{rerun} of {len(work)} steps ran again ({rebuilt.seconds:.1f} s)",
             fontsize=10,
         )
     fig.tight_layout(rect=(0, 0.05, 1, 1))
@@ -284,16 +285,16 @@ def timeline(reports: dict[str, BuildReport], subject: str = "") -> Figure:
                 color=colors(max(step.stage, 0) % 10),
                 alpha=0.35 if step.cached else 1.0,
             )
-        ax.set_yticks(range(len(steps)), [_short(s.instruction, 52) for s in steps], fontsize=8)
+        ax.set_yticks(range(len(steps)), [_short(s.instruction, 72) for s in steps], fontsize=8)
         ax.invert_yaxis()
         ax.set_title(f"{label}: {report.seconds:.1f} s wall time", fontsize=9, loc="left")
-        stages = {s.stage: s.stage_name or f"stage {s.stage}" for s in steps if s.stage >= 0}
+        stages = {s.stage: s.stage_name or f"unnamed #{s.stage}" for s in steps if s.stage >= 0}
         key = [Patch(color=colors(stage % 10), label=name) for stage, name in sorted(stages.items())]
         ax.legend(
             handles=key, title="stage", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False
         )
     axes[-1, 0].set_xlabel("Seconds since the first step started")
-    times = {k: reports[k].seconds for k in labels}
+    times = {k: round(reports[k].seconds, 1) for k in labels}  # the difference of what is printed
     fast, slow = min(times, key=times.get), max(times, key=times.get)
     if len(labels) > 1:
         finding = (

@@ -179,15 +179,15 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) 
             if png:
                 figure = out_dir / "figures" / f"{path.stem}-{len(figures) + 1}.png"
                 figure.write_bytes(base64.b64decode(png))
-                previous = figures[-1].sentence if figures else ""
-                figures.append(FigureOut(figure, _sentence_after(notebook.cells, index, skip=previous)))
+                used = {f.sentence for f in figures}
+                figures.append(FigureOut(figure, _sentence_after(notebook.cells, index, skip=used)))
     return NotebookRun(path.stem, seconds, page, figures, error, cells)
 
 
-def _sentence_after(cells, index: int, skip: str = "") -> str:
+def _sentence_after(cells, index: int, skip: set[str] = frozenset()) -> str:
     """The first sentence after ``cells[index]`` that says something on its own (what to read from a chart).
 
-    Headings, lead-ins ending in a colon and ``skip`` (the previous chart's sentence) are passed over.
+    Headings, lead-ins ending in a colon and the sentences in ``skip`` (earlier charts') are passed over.
     """
     for cell in cells[index + 1 :]:
         if cell.cell_type != "markdown":
@@ -195,7 +195,7 @@ def _sentence_after(cells, index: int, skip: str = "") -> str:
         prose = " ".join(line for line in cell.source.splitlines() if not line.startswith("#"))
         prose = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", prose)  # a link reads as its text
         for sentence in re.split(r"(?<=[.:])\s+", prose.strip()):
-            if sentence and not sentence.endswith(":") and sentence != skip:
+            if sentence and not sentence.endswith(":") and sentence not in skip:
                 return sentence
     return ""
 

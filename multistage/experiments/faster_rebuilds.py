@@ -101,6 +101,7 @@ def cache_mount_rebuilds(
     cold: tuple[str, ...] = ("go",),
     client: docker.DockerClient | None = None,
     progress: bool = True,
+    known_cold: dict[str, float | None] | None = None,
 ) -> pd.DataFrame:
     """For each app, the edit that reruns its slow step, without and with a cache mount.
 
@@ -108,7 +109,8 @@ def cache_mount_rebuilds(
     after a fresh edit, each after one build of the same Dockerfile (with the mount, that
     build fills the cache; on later runs the mount is still warm, as it would be on a
     developer's machine). For the apps in ``cold``, ``cold_s`` is a ``--no-cache`` build of
-    the document's Dockerfile, the yardstick of the ratios.
+    the document's Dockerfile, the yardstick of the ratios — or, from ``known_cold``, the
+    seconds of such a build measured just before (the exercise checker's).
 
     Returns:
         One row per app, with the seconds and the ratios ``without/cold`` and ``with/cold``
@@ -118,8 +120,8 @@ def cache_mount_rebuilds(
     rows = []
     for app in apps:
         edit = MOUNTS[app][2]
-        cold_s = float("nan")
-        if app in cold:
+        cold_s = (known_cold or {}).get(app) or float("nan")
+        if app in cold and not (known_cold or {}).get(app):
             with experiment(f"{app}: cold"):
                 cold_s = (
                     APPS[app]

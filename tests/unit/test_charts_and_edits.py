@@ -53,7 +53,7 @@ def test_cache_heatmap_counts_the_steps_an_edit_reran(recorded_report):
     fig = cache_heatmap(scenarios)
     work = [s for s in cold.steps if s.does_work]
     rerun = [s for s in work if not s.cached]
-    assert f"{len(rerun)} of {len(work)} steps rerun" in fig.axes[0].get_title()
+    assert f"{len(rerun)} of {len(work)} steps ran again" in fig.axes[0].get_title()
     assert set(scenarios.to_dataframe()["edit"]) == {"no change", "source edit"}
 
 
