@@ -120,7 +120,7 @@ def build(
         recording = open(record, "w") if record else None  # closed in the finally below
         messages = _timed(implementation.start(client, context, request), started, recording)
         parsed = implementation.parse(messages, text, on_step=bar.on_step)
-        outcome = _outcome(parsed)
+        outcome = _outcome(parsed, _drop_label_steps(parsed.steps, request.labels))
     except docker.errors.DockerException as exc:
         # Refused as it starts (a Dockerfile the classic builder cannot parse, a bad tag or
         # option, by the engine or by the SDK): the same error type as a failing step.
@@ -223,11 +223,15 @@ def _timed(stream: Iterator[dict], started: float, recording) -> Iterable[tuple[
         stream.close()
 
 
-def _outcome(parsed: ParsedStream) -> str:
-    """A build's result in a few words, for the line its progress display leaves behind."""
+def _outcome(parsed: ParsedStream, steps: list[Step]) -> str:
+    """A build's result in a few words, for the line its progress display leaves behind.
+
+    ``steps`` are the report's steps (the classic builder's label steps left out), so the line
+    counts what the report and its charts count.
+    """
     if parsed.error or not parsed.image_id:
         return f"failed at `{shorten(parsed.failed.instruction)}`" if parsed.failed else "failed"
-    worked = [step for step in parsed.steps if step.does_work]
+    worked = [step for step in steps if step.does_work]
     cached = sum(step.cached for step in worked)
     return f"{cached} of {len(worked)} steps from the cache"
 

@@ -67,7 +67,7 @@ def size_comparison(reports: dict[str, BuildReport], subject: str = "", profile:
     ax.set_title(f"{prefix}{small} image is {_ratio_text(ratio)} smaller than {large}")
     ax.margins(y=0.15)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _caption(fig, profile)
+    _caption(fig, profile, "bar heights compare as the sizes do (linear scale)")
     return fig
 
 
@@ -97,7 +97,11 @@ def sizes_by_app(reports: dict[str, dict[str, BuildReport]], profile: str | None
     )
     ax.margins(y=0.2)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _caption(fig, profile or next(iter(reports[apps[0]].values())).profile)
+    _caption(
+        fig,
+        profile or next(iter(reports[apps[0]].values())).profile,
+        "bar heights compare as the sizes do (linear scale)",
+    )
     return fig
 
 
@@ -124,7 +128,7 @@ def build_seconds(reports: dict[str, BuildReport], subject: str = "") -> Figure:
     ax.set_title(f"{subject + ': ' if subject else ''}{finding}", fontsize=10)
     ax.margins(y=0.15)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _caption(fig, next(iter(reports.values())).profile)
+    _caption(fig, next(iter(reports.values())).profile, "each bar: one build's wall time")
     return fig
 
 
@@ -170,7 +174,7 @@ def layer_breakdown(
         finding = f"all {total:.1f} MB come from the base image"
     ax.set_title(f"{subject + ': ' if subject else ''}{finding}")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _caption(fig, profile)
+    _caption(fig, profile, "grey: the runtime base; each colour: one layer the Dockerfile added")
     return fig
 
 
@@ -216,10 +220,10 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
     key = [
         Patch(color=CACHED, label="from the cache"),
         Patch(color=REBUILT, label="ran"),
-        Patch(color=NO_WORK, label="nothing to build"),
+        Patch(color=NO_WORK, label="nothing to build, or not reported"),
     ]
     ax.legend(handles=key, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    _caption(fig, scenarios.baseline.profile)
+    _caption(fig, scenarios.baseline.profile, "each cell: one step, rebuilt after the edit above it")
     return fig
 
 
@@ -252,7 +256,11 @@ def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edi
         ax.set_title(f"Rebuild time after each edit ({names[0]})")
     ax.margins(y=0.15)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _caption(fig, next(iter(scenario_sets.values())).baseline.profile)
+    _caption(
+        fig,
+        next(iter(scenario_sets.values())).baseline.profile,
+        "each group: one edit; each bar: one Dockerfile",
+    )
     return fig
 
 
@@ -328,7 +336,8 @@ def stage_graph(
         base = stage.base if stage.base_stage is None else stages[stage.base_stage].label
         name = stage.name or f"unnamed #{stage.index}"  # known only by its position
         ax.text(x, y + 0.12, name, ha="center", va="center", color="white", fontsize=10, weight="bold")
-        ax.text(x, y - 0.2, f"FROM {base}"[:28], ha="center", va="center", color="white", fontsize=7)
+        shown = base.removeprefix("multistage-local/")  # the stand-in's role is in its name
+        ax.text(x, y - 0.2, _short(f"FROM {shown}", 30), ha="center", va="center", color="white", fontsize=7)
     for stage in stages:
         sources = stage.copies_from + ([stage.base_stage] if stage.base_stage is not None else [])
         for source in sources:

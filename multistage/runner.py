@@ -62,10 +62,10 @@ class CellRun:
 
 @dataclass(frozen=True)
 class FigureOut:
-    """A chart a notebook drew, and the first sentence the notebook says after it (what to read from it)."""
+    """A chart a notebook drew, and the section it belongs to (the chart's own caption says how to read it)."""
 
     path: Path
-    sentence: str
+    section: str
 
 
 @dataclass
@@ -179,24 +179,17 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) 
             if png:
                 figure = out_dir / "figures" / f"{path.stem}-{len(figures) + 1}.png"
                 figure.write_bytes(base64.b64decode(png))
-                used = {f.sentence for f in figures}
-                figures.append(FigureOut(figure, _sentence_after(notebook.cells, index, skip=used)))
+                figures.append(FigureOut(figure, _section_of(notebook.cells, index)))
     return NotebookRun(path.stem, seconds, page, figures, error, cells)
 
 
-def _sentence_after(cells, index: int, skip: set[str] = frozenset()) -> str:
-    """The first sentence after ``cells[index]`` that says something on its own (what to read from a chart).
-
-    Headings, lead-ins ending in a colon and the sentences in ``skip`` (earlier charts') are passed over.
-    """
-    for cell in cells[index + 1 :]:
-        if cell.cell_type != "markdown":
-            continue
-        prose = " ".join(line for line in cell.source.splitlines() if not line.startswith("#"))
-        prose = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", prose)  # a link reads as its text
-        for sentence in re.split(r"(?<=[.:])\s+", prose.strip()):
-            if sentence and not sentence.endswith(":") and sentence not in skip:
-                return sentence
+def _section_of(cells, index: int) -> str:
+    """The heading of the notebook section ``cells[index]`` sits in: what its chart belongs to."""
+    for cell in reversed(cells[: index + 1]):
+        if cell.cell_type == "markdown":
+            headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+            if headings:
+                return headings[-1]
     return ""
 
 
@@ -270,7 +263,7 @@ def write_index(runs: list[NotebookRun], table: pd.DataFrame, claims: list[Claim
         status = f"<p class='error'>This notebook failed: {html.escape(run.error)}</p>" if run.error else ""
         figures = "".join(
             f"<figure><a href='html/{run.html.name}'><img src='figures/{f.path.name}' "
-            f"alt='{html.escape(run.name)} chart'></a><figcaption>{_inline_code(f.sentence)}</figcaption></figure>"
+            f"alt='{html.escape(run.name)} chart'></a><figcaption>{_inline_code(f.section)}</figcaption></figure>"
             for f in run.figures
         )
         sections.append(

@@ -10,7 +10,7 @@ import nbformat
 import pandas as pd
 
 from multistage.claims import HOLDS, HOLDS_PARTLY, Claim, read_claims
-from multistage.runner import FigureOut, NotebookRun, _sentence_after, write_index
+from multistage.runner import FigureOut, NotebookRun, _section_of, write_index
 
 
 def test_the_last_verdict_of_each_claim_counts(tmp_path):
@@ -29,7 +29,7 @@ def test_the_page_opens_with_the_claims_and_loads_nothing_from_the_network(tmp_p
         "Better security", HOLDS_PARTLY, "3 with a shell", "00-overview-and-benefits", "Better security"
     )
     (tmp_path / "figures").mkdir()
-    figure = FigureOut(tmp_path / "figures" / "00-overview-and-benefits-1.png", "Read the `go` bars.")
+    figure = FigureOut(tmp_path / "figures" / "00-overview-and-benefits-1.png", "Smaller `images`")
     run = NotebookRun(
         "00-overview-and-benefits", 12.0, tmp_path / "html" / "00-overview-and-benefits.html", [figure]
     )
@@ -37,14 +37,14 @@ def test_the_page_opens_with_the_claims_and_loads_nothing_from_the_network(tmp_p
     assert page.index("Better security") < page.index("Every sample app variant")
     assert "href='html/00-overview-and-benefits.html#Better-security'" in page
     assert "<td class='partly'>holds partly</td>" in page
-    assert "<figcaption>Read the <code>go</code> bars.</figcaption>" in page
+    assert "<figcaption>Smaller <code>images</code></figcaption>" in page
     assert not re.search(r"(src|href)=['\"]https?://", page), "the page must render offline"
 
 
-def test_a_chart_is_described_by_the_first_sentence_after_it():
+def test_a_chart_is_captioned_with_the_section_it_belongs_to():
     cells = [
+        nbformat.v4.new_markdown_cell("## Smaller images\n\nBelow, each app is built."),
         nbformat.v4.new_code_cell("chart()"),
-        nbformat.v4.new_markdown_cell("## Heading only"),
-        nbformat.v4.new_markdown_cell("Nearly everything is `node_modules`. The rest is small."),
+        nbformat.v4.new_markdown_cell("### Next section"),
     ]
-    assert _sentence_after(cells, 0) == "Nearly everything is `node_modules`."
+    assert _section_of(cells, 1) == "Smaller images"
