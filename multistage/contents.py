@@ -709,7 +709,14 @@ def files_by_stage(client: docker.DockerClient, report: BuildReport) -> pd.DataF
 
 
 def facts_table(client: docker.DockerClient, images: dict[str, str]) -> pd.DataFrame:
-    """:func:`facts` of several images as one table, indexed by the given labels."""
-    return pd.DataFrame({label: facts(client, image).as_row() for label, image in images.items()}).T.drop(
-        columns=["image"]
-    )
+    """:func:`facts` and :func:`attack_surface` of several images as one table, indexed by the given labels."""
+    rows = {}
+    for label, image in images.items():
+        surface = attack_surface(client, image)
+        rows[label] = {
+            **facts(client, image).as_row(),
+            "os_packages": surface.os_packages,
+            "executables": surface.executables,
+            "setuid_setgid": surface.setuid,
+        }
+    return pd.DataFrame(rows).T.drop(columns=["image"])
