@@ -141,7 +141,9 @@ class Analysis:
     def summary(self) -> str:
         """One screen of text: the numbers that matter, then the ranked findings."""
         size = self.report.size / 1e6
-        added = f", {size - self.base_size / 1e6:.1f} MB added to its runtime base" if self.base_size else ""
+        extra = size - self.base_size / 1e6 if self.base_size else None
+        amount = f"{extra:.1f} MB" if extra is None or extra >= 1 else f"{extra * 1e3:.0f} kB"
+        added = f", {amount} added to its runtime base" if extra is not None else ""
         ran = sorted(self.report.stages_run)
         skipped = [s.label for s in self.stages if s.index not in ran]
         lines = [

@@ -77,8 +77,11 @@ class Mapped:
     differs: str
 
 
-def map_reference(ref: str, profile: Profile) -> Mapped:
+def map_reference(ref: str, profile: Profile, builds_with_npm: bool = False) -> Mapped:
     """The image used for ``ref``: itself (official profile), or the local stand-in of its family.
+
+    The local Node runtime stand-in has no npm (the official ``node:*-alpine`` has), so a Node
+    slim/alpine stage that runs npm, npx, yarn or pnpm gets the Node builder stand-in instead.
 
     Raises:
         BaseImageUnavailable: The local profile has no stand-in for this kind of image; the
@@ -100,7 +103,11 @@ def map_reference(ref: str, profile: Profile) -> Mapped:
     differs = [f"stand-in has {family.version}"]
     if requested_libc != family.libc:
         differs.append(f"libc: {requested_libc} requested, {family.libc} used")
-    return Mapped(ref, profile.images[family.role_of], family.name, "; ".join(differs))
+    role = family.role_of
+    if family.name == "node slim/alpine" and builds_with_npm:
+        role = "node:18"
+        differs.append("the stage runs npm, so the Node builder stand-in (the runtime one has no npm)")
+    return Mapped(ref, profile.images[role], family.name, "; ".join(differs))
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,7 @@ class Rewritten:
 
 
 _SYNTAX = re.compile(r"^#\s*syntax\s*=", re.IGNORECASE)
+_NODE_TOOLS = re.compile(r"\b(npm|npx|yarn|pnpm)\b")
 
 
 def rewrite_bases(text: str, profile: Profile) -> Rewritten:
@@ -141,19 +149,22 @@ def rewrite_bases(text: str, profile: Profile) -> Rewritten:
         lines[0] = "# (syntax line left out by the analysis: no registry) " + lines[0]
     defaults = global_args(text)
     stage_names = {s.name for s in parse_stages(text) if s.name}
-    mapped: dict[str, Mapped] = {}
+    numbered = numbered_instructions(text)
+    npm_stages = {i.stage for i in numbered if i.keyword == "RUN" and _NODE_TOOLS.search(i.value)}
+    mapped: dict[tuple[str, bool], Mapped] = {}
 
-    def swap(ref: str) -> str:
+    def swap(ref: str, builds_with_npm: bool = False) -> str:
         if ref == "scratch" or ref in stage_names or ref.isdigit() or "$" in ref:
             return ref
-        mapped.setdefault(ref, map_reference(ref, profile))
-        return mapped[ref].used
+        key = (ref, builds_with_npm)
+        mapped.setdefault(key, map_reference(ref, profile, builds_with_npm))
+        return mapped[key].used
 
-    for item in numbered_instructions(text):
+    for item in numbered:
         line = lines[item.line - 1]
         if item.keyword == "FROM":
             image, _ = from_parts(item.value)
-            used = swap(image)
+            used = swap(image, item.stage in npm_stages)
             if used != image:
                 lines[item.line - 1] = line.replace(image, used, 1)
         elif item.keyword == "ARG" and item.stage < 0:

@@ -59,6 +59,14 @@ def test_python_virtualenv_copied_from_the_builder_with_a_c_extension(client):
     assert analysis.surface.os_packages > 0 and analysis.surface.executables > 0
 
 
+def test_node_front_end_served_by_nginx(client):
+    analysis = analyze(FIXTURES / "node-nginx", client=client, progress=False)
+    assert analysis.report.size - analysis.base_size < 1e6, "only the bundle is added to nginx"
+    assert analysis.dev_packages is None, "no node_modules reaches the final image"
+    source, dependency = analysis.edits
+    assert not any("npm ci" in step for step in source.rerun) and any("npm ci" in s for s in dependency.rerun)
+
+
 def test_the_documents_node_example_is_found_to_ship_development_packages(client):
     analysis = analyze(APPS["node"].path, client=client, edits=False, progress=False)
     assert analysis.dev_packages and _said(analysis, "development packages")

@@ -72,3 +72,10 @@ def test_a_real_world_dockerfile_is_rewritten_without_touching_stages_or_scratch
 
 def test_normalise_drops_registry_library_and_digest():
     assert normalise("docker.io/library/node:20@sha256:abc") == "node:20"
+
+
+def test_a_node_alpine_stage_that_runs_npm_gets_the_builder_stand_in():
+    text = "FROM node:20-alpine AS build\nRUN npm ci\nFROM node:20-alpine\nCOPY --from=build /app /app\n"
+    lines = rewrite_bases(text, LOCAL).text.splitlines()
+    assert lines[0] == "FROM multistage-local/node-builder:18 AS build", "the runtime stand-in has no npm"
+    assert lines[2] == "FROM multistage-local/node-runtime:18"
