@@ -111,6 +111,7 @@ class Analysis:
     largest_sent: pd.DataFrame
     lint: pd.DataFrame
     edits: list[CacheEdit] = field(default_factory=list)
+    stage_sizes: dict[int, int] = field(default_factory=dict)
     dev_packages: int | None = None
     findings: list[Finding] = field(default_factory=list)
 
@@ -121,7 +122,7 @@ class Analysis:
         return self.target or last.name or f"the final stage (#{last.index})"
 
     def stage_table(self) -> pd.DataFrame:
-        """One row per stage: its base, whether the target needs it, whether the build ran any of it."""
+        """One row per stage: its base, whether the target needs it, whether the build ran it, its image's size."""
         return pd.DataFrame(
             [
                 {
@@ -129,6 +130,9 @@ class Analysis:
                     "from": s.base,
                     "needed by target": s.index in self.needed,
                     "built": s.index in self.report.stages_run,
+                    "size_mb": round(self.stage_sizes[s.index] / 1e6, 1)
+                    if s.index in self.stage_sizes
+                    else None,
                 }
                 for s in self.stages
             ]
@@ -258,6 +262,7 @@ def analyze(
         (copy / dockerfile).write_text(rewritten.text)
         with experiment(f"analyze {context.name}"):
             report = _build(copy, dockerfile, target, tag, text, client, progress)
+            sizes = _stage_sizes(copy, dockerfile, stages, report, tag, text, client, progress)
             measured_edits = _edits(copy, dockerfile, target, tag, text, client, progress) if edits else []
     final = facts(client, report.image_id)
     final_stage = stages[max(needed)] if target else stages[-1]
@@ -285,6 +290,7 @@ def analyze(
         largest_sent=_largest_sent(context, dockerfile),
         lint=hadolint({dockerfile: text}),
         edits=measured_edits,
+        stage_sizes=sizes,
         dev_packages=_dev_packages(client, context, report.image_id),
     )
     analysis.findings = findings(analysis)
@@ -306,6 +312,21 @@ def _build(copy, dockerfile, target, tag, text, client, progress) -> BuildReport
 
 def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
+
+
+def _stage_sizes(copy, dockerfile, stages, report, tag, text, client, progress) -> dict[int, int]:
+    """The image size of every named stage the build ran (each built as a target: from the cache)."""
+    sizes = {stages[-1].index: report.size} if report.target is None else {}
+    for stage in stages:
+        if stage.index in report.stages_run and stage.name and stage.name != report.target:
+            with experiment(f"stage {stage.name}"):
+                built = _build(
+                    copy, dockerfile, stage.name, f"{tag}-{_slug(stage.name)}", text, client, progress
+                )
+            sizes[stage.index] = built.size
+        elif stage.name and stage.name == report.target:
+            sizes[stage.index] = report.size
+    return sizes
 
 
 def _slug(name: str) -> str:
