@@ -73,6 +73,20 @@ def test_the_documents_node_example_is_found_to_ship_development_packages(client
     assert analysis.base_size and analysis.report.size > analysis.base_size
 
 
+def test_a_test_stage_the_target_does_not_need_is_found_and_each_stage_measured(client):
+    analysis = analyze(
+        APPS["node"].path,
+        "Dockerfile.stages",
+        target="production",
+        client=client,
+        edits=False,
+        progress=False,
+    )
+    stages = analysis.stage_table()
+    assert not stages.loc["test", "built"] and _said(analysis, "does not need the stage test")
+    assert stages.loc["production", "size_mb"] < stages.loc["build", "size_mb"], "sizes measured per stage"
+
+
 def test_bad_input_gets_one_sentence_and_leaves_nothing_behind(client, tmp_path):
     with pytest.raises(MultistageError, match="has no Dockerfile"):
         analyze(tmp_path, client=client)
