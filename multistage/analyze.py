@@ -20,11 +20,10 @@ from pathlib import Path
 
 import docker
 import pandas as pd
-from docker.utils.build import exclude_paths
 
 from .bases import rewrite_bases
 from .build import build
-from .buildkit import context_tar
+from .buildkit import context_tar, sent_paths
 from .contents import (
     ImageFacts,
     Surface,
@@ -50,7 +49,7 @@ __all__ = [
     "analyze",
 ]
 
-#: Files whose change means new dependencies, and how to append a harmless, fresh change.
+#: Files whose change means new dependencies (the dependency edit touches the first one found).
 MANIFESTS = ("package.json", "requirements.txt", "pyproject.toml", "go.mod", "Gemfile", "Cargo.toml")
 #: Source files an everyday edit touches, and the comment that edits them without changing behaviour.
 _COMMENTS = {
@@ -345,17 +344,9 @@ def _base_size(client: docker.DockerClient, stages: list[Stage], stage: Stage) -
         return None
 
 
-def _sent_files(context: Path, dockerfile: str) -> list[str]:
-    ignore = context / ".dockerignore"
-    patterns = []
-    if ignore.is_file():
-        patterns = [p.strip() for p in ignore.read_text().splitlines() if p.strip() and not p.startswith("#")]
-    return sorted(exclude_paths(str(context), patterns, dockerfile=dockerfile))
-
-
 def _largest_sent(context: Path, dockerfile: str, top: int = 5) -> pd.DataFrame:
     totals: dict[str, int] = {}
-    for path in _sent_files(context, dockerfile):
+    for path in sent_paths(context, dockerfile):
         full = context / path
         if full.is_file() and not full.is_symlink():
             key = path.split("/", 1)[0]
@@ -366,7 +357,7 @@ def _largest_sent(context: Path, dockerfile: str, top: int = 5) -> pd.DataFrame:
 
 def _edits(copy, dockerfile, target, tag, text, client, progress) -> list[CacheEdit]:
     """Rebuild after a fresh source edit and, when a manifest is found, a dependency edit."""
-    sent = _sent_files(copy, dockerfile)
+    sent = sent_paths(copy, dockerfile)
     source = next(
         (
             p
@@ -458,8 +449,7 @@ def findings(analysis: Analysis) -> list[Finding]:
         found.append(
             ("the final image runs as root (no USER)", "add a non-root USER to the final stage", "03, 06")
         )
-    text = read_dockerfile(analysis.context / analysis.dockerfile)
-    numeric = sorted(set(re.findall(r"--from=(\d+)\b", text)))
+    numeric = sorted(set(re.findall(r"--from=(\d+)\b", analysis.report.dockerfile_text)))
     if numeric:
         found.append(
             (

@@ -46,6 +46,7 @@ __all__ = [
     "context_tar",
     "decode_status",
     "parse",
+    "sent_paths",
     "start",
 ]
 
@@ -137,6 +138,22 @@ def decode_status(aux: str):
     return _status_response_class().FromString(base64.b64decode(aux))
 
 
+def sent_paths(context: Path, dockerfile: str, dockerignore: bool = True) -> list[str]:
+    """The paths of ``context`` a build sends, sorted: all but what ``.dockerignore`` excludes, like the docker CLI.
+
+    Args:
+        context: The build context directory.
+        dockerfile: The Dockerfile's path in it (always sent, even when ignored).
+        dockerignore: Apply ``.dockerignore``; ``False`` lists everything.
+    """
+    ignore = context / ".dockerignore"
+    patterns = []
+    if dockerignore and ignore.is_file():
+        lines = (line.strip() for line in ignore.read_text().splitlines())
+        patterns = [line for line in lines if line and not line.startswith("#")]
+    return sorted(exclude_paths(str(context), patterns, dockerfile=dockerfile))
+
+
 def context_tar(context: Path, dockerfile: str, dockerignore: bool = True) -> bytes:
     """Pack a build context as a plain ustar tar, honouring its ``.dockerignore`` like the docker CLI.
 
@@ -148,14 +165,9 @@ def context_tar(context: Path, dockerfile: str, dockerignore: bool = True) -> by
     Raises:
         MultistageError: A path does not fit the ustar format (over 255 characters).
     """
-    ignore = context / ".dockerignore"
-    patterns = []
-    if dockerignore and ignore.is_file():
-        lines = (line.strip() for line in ignore.read_text().splitlines())
-        patterns = [line for line in lines if line and not line.startswith("#")]
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for path in sorted(exclude_paths(str(context), patterns, dockerfile=dockerfile)):
+        for path in sent_paths(context, dockerfile, dockerignore):
             try:
                 tar.add(context / path, arcname=path, recursive=False)
             except ValueError as exc:
