@@ -113,8 +113,8 @@ def cache_mount_rebuilds(
     seconds of such a build measured just before (the exercise checker's).
 
     Returns:
-        One row per app, with the seconds and the ratios ``without/cold`` and ``with/cold``
-        (empty where no cold build was asked for).
+        One row per app, with the seconds, the ratios ``without/cold`` and ``with/cold`` (empty
+        where no cold build was asked for), and ``mount_changed_s``: with minus without.
     """
     client = client_or_connect(client)
     rows = []
@@ -151,4 +151,5 @@ def cache_mount_rebuilds(
     frame = pd.DataFrame(rows).set_index("app")
     frame["without/cold"] = (frame["without_s"] / frame["cold_s"]).round(2)
     frame["with/cold"] = (frame["with_s"] / frame["cold_s"]).round(2)
+    frame["mount_changed_s"] = (frame["with_s"] - frame["without_s"]).round(2)
     return frame
