@@ -72,8 +72,8 @@ class _NotebookLine:
         self._handle = None
         self._drawn = 0.0
 
-    def draw(self, label: str, done: float, total: float | None, detail: str, force: bool = False) -> None:
-        if not force and time.monotonic() - self._drawn < _REDRAW_SECONDS:
+    def draw(self, label: str, done: float, total: float | None, detail: str) -> None:
+        if time.monotonic() - self._drawn < _REDRAW_SECONDS:
             return
         self._drawn = time.monotonic()
         bar = f'<progress value="{done:g}" max="{total:g}"></progress> ' if total else ""
@@ -124,9 +124,9 @@ class Progress:
         with contextlib.suppress(OSError):
             write_atomically(Path(path), f"{self.description} · {detail}\n".encode())
 
-    def _draw(self, detail: str, force: bool = False) -> None:
+    def _draw(self, detail: str) -> None:
         if self._line:
-            self._line.draw(self.description, self._bar.n, self._bar.total, detail, force)
+            self._line.draw(self.description, self._bar.n, self._bar.total, detail)
 
     def close(self, outcome: str = "done") -> None:
         """Finish the bar; in a notebook, leave ``✓ description — outcome, N s`` (``✗`` if it failed)."""

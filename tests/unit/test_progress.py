@@ -39,9 +39,9 @@ def test_a_finished_build_leaves_one_sentence_with_its_outcome(notebook):
     bar.on_step(1, 3, "FROM node:18")
     bar.on_step(2, 3, "RUN npm install")
     assert "<progress" in notebook[-1]["text/html"] and "step 2/3" in notebook[-1]["text/plain"]
-    bar.close("3 steps, 1 from the cache")
+    bar.close("1 of 3 steps from the cache")
     last = notebook[-1]
-    assert last["text/plain"].startswith("✓ orderings · node/Dockerfile — 3 steps, 1 from the cache, ")
+    assert last["text/plain"].startswith("✓ orderings · node/Dockerfile — 1 of 3 steps from the cache, ")
     assert "<progress" not in last["text/html"]
     assert all(set(bundle) == {"text/plain", "text/html"} for bundle in notebook), "no widget is saved"
 
