@@ -6,6 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-fast lab clean doctor setup
 
+# In a workshop room: with the instructor's kit unpacked in kit/, install from its wheelhouse
+# and never ask a package index (docs/instructor-guide.md).
+ifneq ($(wildcard kit/wheels/*),)
+export PIP_NO_INDEX := 1
+export PIP_FIND_LINKS := $(CURDIR)/kit/wheels
+endif
+
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --quiet --upgrade pip

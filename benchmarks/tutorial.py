@@ -8,19 +8,71 @@ Usage:
     python benchmarks/tutorial.py warm 03 05      # only some notebooks
 
 Every notebook runs headlessly exactly as `make run` runs it (multistage.runner), and the
-executed copies go to build/benchmark/. Nothing is asserted: the script prints the ratios.
+executed copies go to build/benchmark/. Beside each notebook's time it prints what a laptop
+needs for it: how much the engine's disk use grew (images, containers, build cache, from the
+engine's own accounting) and the machine's peak memory in use above what it was before the
+notebook (from /proc/meminfo, sampled twice a second; Linux only). Nothing is asserted: the
+script prints the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import threading
 import time
+from pathlib import Path
 
 from multistage.clean import clean
 from multistage.contents import cache_dir
 from multistage.engine import connect
 from multistage.runner import BUILD, NOTEBOOKS, SLOW_CELL_SECONDS, execute_notebook
+
+MEMINFO = Path("/proc/meminfo")
+
+
+def engine_disk(client) -> int:
+    """Bytes the engine uses for images, containers and build cache, as `docker system df` counts them."""
+    df = client.df()
+    images = df.get("LayersSize") or 0
+    containers = sum(c.get("SizeRw") or 0 for c in df.get("Containers") or [])
+    cache = sum(c.get("Size") or 0 for c in df.get("BuildCache") or [] if not c.get("Shared"))
+    return images + containers + cache
+
+
+def memory_in_use() -> int | None:
+    """Bytes of memory in use on this machine (MemTotal - MemAvailable), or None off Linux."""
+    if not MEMINFO.exists():
+        return None
+    fields = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in MEMINFO.read_text().splitlines()}
+    return fields["MemTotal"] - fields["MemAvailable"]
+
+
+class PeakMemory:
+    """The highest :func:`memory_in_use` while a ``with`` block runs."""
+
+    def __enter__(self):
+        self.before = memory_in_use()
+        self.peak = self.before
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        while not self.stop.wait(0.5):
+            now = memory_in_use()
+            if now is not None and self.peak is not None:
+                self.peak = max(self.peak, now)
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    @property
+    def above_mb(self) -> float | None:
+        return None if self.before is None else (self.peak - self.before) / 1e6
+
 
 GOALS = {"notebook, warm": 60, "all notebooks, warm": 240, "make run, cold": 15 * 60}
 
@@ -40,20 +92,34 @@ def main() -> None:
     if args.only:
         notebooks = [n for n in notebooks if n.name[:2] in args.only]
     runs = []
+    needs = {}
     started = time.monotonic()
+    disk_at_start = engine_disk(client)
     for path in notebooks:
         print(f"{path.stem} ...", flush=True)
-        run = execute_notebook(path, BUILD / "benchmark")
+        disk = engine_disk(client)
+        with PeakMemory() as memory:
+            run = execute_notebook(path, BUILD / "benchmark")
+        needs[run.name] = ((engine_disk(client) - disk) / 1e6, memory.above_mb)
         runs.append(run)
         status = f"FAILED: {run.error}" if run.error else "ok"
         print(f"{path.stem}: {run.seconds:.0f} s ({status})", flush=True)
     total = time.monotonic() - started
 
     print(f"\n{args.mode} run, {len(runs)} notebook(s)")
-    print(f"{'notebook':40s} {'seconds':>8s}  goal (warm): {GOALS['notebook, warm']} s each")
+    print(
+        f"{'notebook':40s} {'seconds':>8s} {'disk +MB':>9s} {'peak mem +MB':>13s}  "
+        f"goal (warm): {GOALS['notebook, warm']} s each"
+    )
     for run in runs:
         mark = "" if args.mode == "cold" else ("ok" if run.seconds <= GOALS["notebook, warm"] else "OVER")
-        print(f"{run.name:40s} {run.seconds:8.1f}  {mark}")
+        disk, memory = needs[run.name]
+        shown = f"{memory:13.0f}" if memory is not None else f"{'-':>13s}"
+        print(f"{run.name:40s} {run.seconds:8.1f} {disk:9.0f} {shown}  {mark}")
+    print(
+        f"engine disk use grew {(engine_disk(client) - disk_at_start) / 1e6:.0f} MB over the run; "
+        f"the machine's peak memory above its level before each notebook is the last column."
+    )
     goal = GOALS["all notebooks, warm"]
     print(
         f"{'total':40s} {total:8.1f}  "

@@ -10,20 +10,22 @@ that triggered it and to the notebook that teaches the fix.
 from __future__ import annotations
 
 import html
-import json
+import io
 import re
 import shutil
 import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
+import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from .bases import rewrite_bases
-from .build import build
+from .build import available_builders, build
 from .buildkit import context_tar, sent_paths
+from .charts import layer_breakdown, stage_graph
 from .contents import (
     ImageFacts,
     Surface,
@@ -33,9 +35,10 @@ from .contents import (
     layers_dataframe,
     node_modules,
 )
-from .dockerfile import Stage, parse_stages, reachable, read_dockerfile
+from .dockerfile import Stage, check_instructions, parse_stages, reachable, read_dockerfile
 from .engine import client_or_connect
-from .errors import BuildFailed, MultistageError
+from .errors import MultistageError
+from .experiments.edits import COMMENTS, rebuild_after_edits
 from .labels import BUILD_NAMESPACE
 from .lint import hadolint, serious
 from .profiles import active_profile
@@ -51,12 +54,8 @@ __all__ = [
 
 #: Files whose change means new dependencies (the dependency edit touches the first one found).
 MANIFESTS = ("package.json", "requirements.txt", "pyproject.toml", "go.mod", "Gemfile", "Cargo.toml")
-#: Source files an everyday edit touches, and the comment that edits them without changing behaviour.
-_COMMENTS = {
-    ".py": "# {}", ".rb": "# {}", ".go": "// {}", ".js": "// {}", ".mjs": "// {}", ".ts": "// {}",
-    ".tsx": "// {}", ".jsx": "// {}", ".java": "// {}", ".rs": "// {}", ".c": "/* {} */",
-    ".cpp": "// {}", ".css": "/* {} */", ".html": "<!-- {} -->", ".php": "// {}",
-}  # fmt: skip
+#: Source files an everyday edit touches (each takes a comment, see ``COMMENTS``).
+_SOURCES = set(COMMENTS) - {".txt", ".toml", ".mod"}
 _SKIP_DIRS = {"node_modules", "vendor", ".git", "dist", "build", "__pycache__", ".venv", "target"}
 #: What a step that installs dependencies looks like.
 _INSTALL = re.compile(
@@ -144,9 +143,12 @@ class Analysis:
     def summary(self) -> str:
         """One screen of text: the numbers that matter, then the ranked findings."""
         size = self.report.size / 1e6
-        extra = size - self.base_size / 1e6 if self.base_size else None
-        amount = f"{extra:.1f} MB" if extra is None or extra >= 1 else f"{extra * 1e3:.0f} kB"
-        added = f", {amount} added to its runtime base" if extra is not None else ""
+        if self.base_size:
+            extra = size - self.base_size / 1e6
+            amount = f"{extra:.1f} MB" if extra >= 1 else f"{extra * 1e3:.0f} kB"
+            added = f", {amount} added to its runtime base"
+        else:
+            added = " (on scratch: every byte added by the Dockerfile)"
         ran = sorted(self.report.stages_run)
         skipped = [s.label for s in self.stages if s.index not in ran]
         lines = [
@@ -194,6 +196,16 @@ class Analysis:
         lines += [f"  {f.rank}. {f.finding} -> {f.fix} (notebook {f.notebook})" for f in self.findings]
         return "\n".join(lines)
 
+    def stage_graph(self) -> Figure:
+        """The stage graph (notebook 04's chart): what the target needs, what the build ran."""
+        return stage_graph(self.stages, target=self.target, report=self.report)
+
+    def layer_chart(self) -> Figure:
+        """The final image's layers (notebook 01's chart): the runtime base, then each added layer."""
+        return layer_breakdown(
+            self.layers, subject=f"{self.context.name}/{self.dockerfile}", profile=self.profile
+        )
+
     def to_html(self, path: Path) -> Path:
         """The same as a page that loads nothing from the network."""
         tables = {
@@ -207,6 +219,8 @@ class Analysis:
         }
         body = "".join(
             f"<h2>{html.escape(title)}</h2>{table.to_html(index=title == 'Stages', border=0)}"
+            + (_svg(self.stage_graph()) if title == "Stages" else "")
+            + (_svg(self.layer_chart()) if title.startswith("Layers") else "")
             for title, table in tables.items()
         )
         page = (
@@ -219,6 +233,14 @@ class Analysis:
         )
         Path(path).write_text(page)
         return Path(path)
+
+
+def _svg(figure: Figure) -> str:
+    """A figure inlined as SVG, so the page renders offline; the figure is closed."""
+    out = io.StringIO()
+    figure.savefig(out, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    return out.getvalue()[out.getvalue().index("<svg") :]
 
 
 def analyze(
@@ -251,6 +273,8 @@ def analyze(
     text = read_dockerfile(context / dockerfile)
     client = client_or_connect(client)
     profile = active_profile(client, say=lambda _: None)
+    _refuse_heredocs(text, profile.name, client)
+    check_instructions(text, dockerfile)
     rewritten = rewrite_bases(text, profile)
     stages = parse_stages(rewritten.text)
     needed = reachable(stages, target)
@@ -260,9 +284,9 @@ def analyze(
         shutil.copytree(context, copy, ignore=shutil.ignore_patterns(".git"), symlinks=True)
         (copy / dockerfile).write_text(rewritten.text)
         with experiment(f"analyze {context.name}"):
-            report = _build(copy, dockerfile, target, tag, text, client, progress)
-            sizes = _stage_sizes(copy, dockerfile, stages, report, tag, text, client, progress)
-            measured_edits = _edits(copy, dockerfile, target, tag, text, client, progress) if edits else []
+            report = _build(copy, dockerfile, target, tag, client, progress)
+            sizes = _stage_sizes(copy, dockerfile, stages, report, tag, client, progress)
+            measured_edits = _edits(copy, dockerfile, target, tag, client, progress) if edits else []
     final = facts(client, report.image_id)
     final_stage = stages[max(needed)] if target else stages[-1]
     analysis = Analysis(
@@ -296,32 +320,46 @@ def analyze(
     return analysis
 
 
-def _build(copy, dockerfile, target, tag, text, client, progress) -> BuildReport:
-    try:
-        return build(copy, dockerfile, target=target, tag=tag, client=client, progress=progress)
-    except BuildFailed as exc:
-        if re.search(r"<<-?\s*['\"]?\w+", text) and "unknown instruction" in str(exc):
-            raise MultistageError(
-                "This Dockerfile uses heredocs (`RUN <<EOF`), which this engine's built-in Dockerfile "
-                "frontend cannot parse; write those steps as `RUN a && b`, or build on an engine whose "
-                "BuildKit can fetch a newer frontend (`# syntax=docker/dockerfile:1`)."
-            ) from None
-        raise
+def _build(copy, dockerfile, target, tag, client, progress) -> BuildReport:
+    return build(copy, dockerfile, target=target, tag=tag, client=client, progress=progress)
+
+
+_HEREDOC = re.compile(r"^\s*(RUN|COPY|ADD)\b.*<<-?\s*['\"]?\w+", re.IGNORECASE | re.MULTILINE)
+
+
+def _refuse_heredocs(text: str, profile: str, client: docker.DockerClient) -> None:
+    """Heredocs need BuildKit with a Dockerfile frontend from 2022 on: the engine's own (23.0+) or a ``# syntax`` one.
+
+    Raises:
+        MultistageError: The Dockerfile has heredocs and this engine cannot parse them.
+    """
+    if not _HEREDOC.search(text):
+        return
+    version = client.version().get("Version", "0")
+    major = int(re.match(r"\d+", version)[0]) if re.match(r"\d+", version) else 0
+    buildkit = available_builders(client, say=lambda _: None)[0] == "buildkit"
+    # The local profile leaves `# syntax=` out (see rewrite_bases): it would fetch from a registry.
+    syntax_kept = profile != "local" and bool(re.match(r"\s*#\s*syntax\s*=", text, re.IGNORECASE))
+    if not (buildkit and (major >= 23 or syntax_kept)):
+        raise MultistageError(
+            f"This Dockerfile uses heredocs (`RUN <<EOF`), which this engine (Docker {version}"
+            f"{'' if buildkit else ', no BuildKit'}) cannot parse without fetching a newer Dockerfile frontend"
+            f"{' from a registry' if not syntax_kept else ''}; write those steps as `RUN a && b`, or analyse "
+            "on Docker Engine 23.0 or later."
+        )
 
 
 def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
 
 
-def _stage_sizes(copy, dockerfile, stages, report, tag, text, client, progress) -> dict[int, int]:
+def _stage_sizes(copy, dockerfile, stages, report, tag, client, progress) -> dict[int, int]:
     """The image size of every named stage the build ran (each built as a target: from the cache)."""
     sizes = {stages[-1].index: report.size} if report.target is None else {}
     for stage in stages:
         if stage.index in report.stages_run and stage.name and stage.name != report.target:
             with experiment(f"stage {stage.name}"):
-                built = _build(
-                    copy, dockerfile, stage.name, f"{tag}-{_slug(stage.name)}", text, client, progress
-                )
+                built = _build(copy, dockerfile, stage.name, f"{tag}-{_slug(stage.name)}", client, progress)
             sizes[stage.index] = built.size
         elif stage.name and stage.name == report.target:
             sizes[stage.index] = report.size
@@ -355,47 +393,33 @@ def _largest_sent(context: Path, dockerfile: str, top: int = 5) -> pd.DataFrame:
     return pd.DataFrame([{"path": p, "mb": round(s / 1e6, 2)} for p, s in rows], columns=["path", "mb"])
 
 
-def _edits(copy, dockerfile, target, tag, text, client, progress) -> list[CacheEdit]:
+def _edits(copy, dockerfile, target, tag, client, progress) -> list[CacheEdit]:
     """Rebuild after a fresh source edit and, when a manifest is found, a dependency edit."""
     sent = sent_paths(copy, dockerfile)
     source = next(
         (
             p
             for p in sent
-            if Path(p).suffix in _COMMENTS
+            if Path(p).suffix in _SOURCES
             and not set(Path(p).parts) & _SKIP_DIRS
             and Path(p).name not in MANIFESTS
         ),
         None,
     )
     manifest = next((p for p in sent if Path(p).name in MANIFESTS and p.count("/") <= 1), None)
-    measured = []
-    for kind, path in (("source edit", source), ("dependency edit", manifest)):
-        if path is None:
-            continue
-        file = copy / path
-        original = file.read_bytes()
-        _edit(file, uuid.uuid4().hex[:12])
-        try:
-            with experiment(kind):
-                rebuilt = _build(copy, dockerfile, target, tag, text, client, progress)
-        finally:
-            file.write_bytes(original)
-        rerun = [s.instruction for s in rebuilt.steps if s.does_work and not s.cached]
-        measured.append(CacheEdit(kind, path, rerun, rebuilt.seconds))
-    return measured
-
-
-def _edit(file: Path, nonce: str) -> None:
-    """Change ``file`` in a way that keeps it valid: a comment, or (package.json) an extra key."""
-    if file.name == "package.json":
-        data = json.loads(file.read_text())
-        data["x-multistage-edit"] = nonce
-        file.write_text(json.dumps(data, indent=2) + "\n")
-        return
-    comment = _COMMENTS.get(file.suffix, "# {}") if file.name != "go.mod" else "// {}"
-    with open(file, "a") as handle:
-        handle.write("\n" + comment.format(f"multistage analyze edit {nonce}") + "\n")
+    files = {kind: path for kind, path in (("source edit", source), ("dependency edit", manifest)) if path}
+    rebuilt = rebuild_after_edits(
+        copy, dockerfile, files, client=client, progress=progress, target=target, tag=tag
+    )
+    return [
+        CacheEdit(
+            kind,
+            files[kind],
+            [s.instruction for s in report.steps if s.does_work and not s.cached],
+            report.seconds,
+        )
+        for kind, report in rebuilt.items()
+    ]
 
 
 def _dev_packages(client: docker.DockerClient, context: Path, image: str) -> int | None:

@@ -56,6 +56,13 @@ FAMILIES: tuple[Family, ...] = (
         "Debian 12 files",
         "none",
     ),
+    Family(
+        "distroless base/cc",
+        re.compile(r"gcr\.io/distroless/(base|cc)"),
+        "gcr.io/distroless/cc-debian12",
+        "Debian 12's glibc, libstdc++ and OpenSSL",
+        "glibc",
+    ),
 )
 
 
@@ -164,6 +171,14 @@ def rewrite_bases(text: str, profile: Profile) -> Rewritten:
         line = lines[item.line - 1]
         if item.keyword == "FROM":
             image, _ = from_parts(item.value)
+            # `FROM golang:${GO_VERSION}`: its default decides the family. A whole-image
+            # `FROM ${BASE}` stays: its ARG line's default is swapped instead (below).
+            if "$" in image and not re.fullmatch(r"\$\{?\w+\}?", image):
+                resolved = _substitute(image, defaults)
+                used = swap(resolved, item.stage in npm_stages)
+                if used != resolved:
+                    lines[item.line - 1] = line.replace(image, used, 1)
+                continue
             used = swap(image, item.stage in npm_stages)
             if used != image:
                 lines[item.line - 1] = line.replace(image, used, 1)
@@ -182,6 +197,11 @@ def rewrite_bases(text: str, profile: Profile) -> Rewritten:
                 used = swap(source[1])
                 lines[item.line - 1] = line.replace(f"--from={source[1]}", f"--from={used}", 1)
     return Rewritten("\n".join(lines) + "\n", list(mapped.values()), notes)
+
+
+def _substitute(ref: str, defaults: dict[str, str]) -> str:
+    """``golang:${GO_VERSION}`` with the global ``ARG`` defaults filled in (unknown names stay)."""
+    return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: defaults.get(m[1]) or m[0], ref)
 
 
 def _looks_like_image(value: str) -> bool:

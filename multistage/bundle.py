@@ -13,7 +13,7 @@ import docker
 
 from . import labels as lbl
 from .errors import BaseImageUnavailable, MultistageError
-from .profiles import RECIPES
+from .profiles import RECIPES, RECIPES_BY_NAME, Recipe
 from .provision import base_status, recipe_hash
 
 __all__ = [
@@ -27,21 +27,26 @@ FORMAT = 1
 
 
 def export_bundle(
-    client: docker.DockerClient, path: str | Path, names: list[str] | None = None, say=print
+    client: docker.DockerClient,
+    path: str | Path,
+    names: list[str] | None = None,
+    say=print,
+    recipes: tuple[Recipe, ...] = RECIPES,
 ) -> dict:
     """Write the local base images and a manifest to ``path`` (one plain tar file).
 
     Args:
         client: Docker client.
         path: The bundle file to write.
-        names: Recipe names to include (default: every base).
+        names: Recipe names to include (default: every one of ``recipes``).
         say: Where progress sentences go.
+        recipes: The images to choose from (default: the local bases; the workshop kit adds its servers).
 
     Raises:
         BaseImageUnavailable: A base is missing or out of date; provision first.
     """
     path = Path(path)
-    statuses = [s for s in base_status(client) if names is None or s.recipe.name in names]
+    statuses = [s for s in base_status(client, recipes) if names is None or s.recipe.name in names]
     stale = [s.recipe.tag for s in statuses if not s.current]
     if stale:
         raise BaseImageUnavailable(
@@ -119,7 +124,7 @@ def import_bundle(client: docker.DockerClient, path: str | Path, say=print) -> d
         raise MultistageError(
             f"{path} is not a multistage bundle ({exc}); make one with `python -m multistage bundle export FILE`."
         ) from exc
-    current = {recipe.tag: recipe_hash(recipe) for recipe in RECIPES}
+    current = {recipe.tag: recipe_hash(recipe) for recipe in RECIPES_BY_NAME.values()}
     for entry in manifest["images"]:
         labels = client.images.get(entry["tag"]).labels or {}
         if labels.get(lbl.RECIPE) != current.get(entry["tag"]):

@@ -11,7 +11,7 @@ from matplotlib.patches import FancyBboxPatch, Patch
 
 from .dockerfile import Stage, reachable
 from .experiments.edits import ScenarioSet
-from .results import BuildReport
+from .results import BuildReport, ratio_text
 
 __all__ = [
     "build_seconds",
@@ -45,10 +45,6 @@ def _caption(fig: Figure, profile: str | None, extra: str = "") -> None:
         )
 
 
-def _ratio_text(ratio: float) -> str:
-    return f"{ratio:.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
-
-
 def size_comparison(reports: dict[str, BuildReport], subject: str = "", profile: str | None = None) -> Figure:
     """Bar chart of image sizes, one bar per labelled build, on a linear scale (bars compare as sizes do).
 
@@ -64,7 +60,7 @@ def size_comparison(reports: dict[str, BuildReport], subject: str = "", profile:
     small, large = labels[int(sizes.argmin())], labels[int(sizes.argmax())]
     ratio = sizes.max() / sizes.min()
     prefix = f"{subject}: " if subject else ""
-    ax.set_title(f"{prefix}{small} image is {_ratio_text(ratio)} smaller than {large}")
+    ax.set_title(f"{prefix}{small} image is {ratio_text(ratio)} smaller than {large}")
     ax.margins(y=0.15)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(fig, profile, "bar heights compare as the sizes do (linear scale)")
@@ -92,7 +88,7 @@ def sizes_by_app(reports: dict[str, dict[str, BuildReport]], profile: str | None
     ratios = [reports[app][variants[0]].size / reports[app][variants[-1]].size for app in apps]
     ax.set_title(
         _capital(
-            f"{variants[-1]} images are {_ratio_text(min(ratios))}–{_ratio_text(max(ratios))} smaller than {variants[0]}"
+            f"{variants[-1]} images are {ratio_text(min(ratios))}–{ratio_text(max(ratios))} smaller than {variants[0]}"
         )
     )
     ax.margins(y=0.2)
@@ -249,7 +245,7 @@ def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edi
     if len(same) > 1 and times[fast] > 0:
         under = f" under {builder}" if len(same) < len(names) else ""
         ax.set_title(
-            f"After a {edit}{under}, {fast} rebuilds {_ratio_text(times[slow] / times[fast])} faster than {slow}",
+            f"After a {edit}{under}, {fast} rebuilds {ratio_text(times[slow] / times[fast])} faster than {slow}",
             fontsize=10,
         )
     else:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .experiments.edits import ScenarioSet
 from .experiments.overview import BuilderPattern, SecretLeak
-from .results import BuildReport
+from .results import BuildReport, ratio_text
 
 __all__ = [
     "CLAIMS_FILE",
@@ -75,10 +75,6 @@ def read_claims(path: Path) -> list[Claim]:
     return list(latest.values())
 
 
-def _ratio(value: float) -> str:
-    return f"{value:.0f}×" if value >= 10 else f"{value:.1f}×"
-
-
 def judge_benefits(
     reports: dict[str, dict[str, BuildReport]],
     inside: pd.DataFrame,
@@ -105,7 +101,7 @@ def judge_benefits(
         Claim(
             "Smaller images",
             HOLDS if smaller else NOT_HOLDS,
-            "multi-stage " + ", ".join(f"{app} {_ratio(r)}" for app, r in ratios.items()) + " smaller",
+            "multi-stage " + ", ".join(f"{app} {ratio_text(r)}" for app, r in ratios.items()) + " smaller",
             notebook,
             "Smaller images",
         )

@@ -1,10 +1,12 @@
-"""Command line: `python -m multistage setup|doctor|provision|run|lab|clean|bundle|analyze`."""
+"""Command line: `python -m multistage setup|doctor|provision|run|lab|progress|clean|bundle|kit|analyze`."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from pathlib import Path
 
 from .analyze import analyze
 from .bundle import export_bundle, import_bundle
@@ -12,6 +14,8 @@ from .clean import clean
 from .doctor import print_checklist, run_checks
 from .engine import connect, ensure_engine
 from .errors import MultistageError
+from .exercises import EXERCISES, progress_file, read_progress
+from .kit import KIT_DIR, PLATFORMS, pack, serve, stop
 from .profiles import active_profile, pull_official
 from .provision import provision
 from .runner import NOTEBOOKS, run_all
@@ -45,7 +49,19 @@ def _run(args) -> int:
     return 0 if run_all(connect()) else 1
 
 
+#: JupyterLab settings for a room: no news or update prompt on first start.
+LAB_OVERRIDES = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
 def _lab(args) -> int:
+    # overrides.json in the environment's own settings directory: the participant's user
+    # settings stay theirs, and this only sets the defaults they have not chosen.
+    overrides = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    overrides.parent.mkdir(parents=True, exist_ok=True)
+    current = json.loads(overrides.read_text()) if overrides.is_file() else {}
+    overrides.write_text(json.dumps({**current, **LAB_OVERRIDES}, indent=2) + "\n")
     command = [
         sys.executable,
         "-m",
@@ -54,10 +70,34 @@ def _lab(args) -> int:
         "--ip=127.0.0.1",
         "--no-browser",
         f"--notebook-dir={NOTEBOOKS}",
+        f"--LabApp.default_url=/lab/tree/{sorted(NOTEBOOKS.glob('00-*.ipynb'))[0].name}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     os.execv(command[0], command)
+    return 0
+
+
+def _progress(args) -> int:
+    if args.reset:
+        progress_file().unlink(missing_ok=True)
+        print("Exercise results on this laptop cleared.")
+        return 0
+    results = read_progress()
+    passed = 0
+    for name, (notebook, what) in EXERCISES.items():
+        result = results.get(name)
+        if result is None:
+            mark, detail = "·", "not tried yet"
+        elif result["passed"]:
+            mark, detail = "✓", f"passed at {result['when'][11:16]}"
+            passed += 1
+        else:
+            earlier = ", passed earlier" if result["passed_ever"] else ""
+            mark, detail = "✗", f"not yet ({result['when'][11:16]}{earlier}): {result['message']}"
+        print(f"{mark} {notebook}  {what:55s} {detail}")
+    print(f"{passed} of {len(EXERCISES)} exercises passed on this laptop.")
     return 0
 
 
@@ -72,6 +112,17 @@ def _bundle(args) -> int:
         export_bundle(client, args.file)
     else:
         import_bundle(client, args.file)
+    return 0
+
+
+def _kit(args) -> int:
+    client = ensure_engine()
+    if args.action == "pack":
+        pack(client, args.dir, tuple(args.platform), tuple(args.python))
+    elif args.action == "serve":
+        serve(client, args.dir)
+    else:
+        stop(client)
     return 0
 
 
@@ -98,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         func=_run
     )
     sub.add_parser("lab", help="start JupyterLab on notebooks/ at 127.0.0.1").set_defaults(func=_lab)
+    p = sub.add_parser("progress", help="which exercises this laptop has passed")
+    p.add_argument("--reset", action="store_true", help="forget this laptop's results (start of a workshop)")
+    p.set_defaults(func=_progress)
     p = sub.add_parser("clean", help="remove only this project's containers and images")
     p.add_argument("--keep-bases", action="store_true", help="keep the local base images")
     p.set_defaults(func=_clean)
@@ -105,6 +159,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=["export", "import"])
     p.add_argument("file", help="bundle file to write or read")
     p.set_defaults(func=_bundle)
+    p = sub.add_parser("kit", help="the offline workshop kit: pack it once, serve it in the room")
+    p.add_argument("action", choices=["pack", "serve", "stop"])
+    p.add_argument(
+        "dir", nargs="?", default=str(KIT_DIR), help="the kit directory (default: kit/ in the clone)"
+    )
+    p.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        choices=sorted(PLATFORMS),
+        help="pack: also wheels for participants on this platform (repeat for several)",
+    )
+    p.add_argument(
+        "--python", action="append", default=[], help="pack: their Python version, e.g. 3.12 (repeat)"
+    )
+    p.set_defaults(func=_kit)
     p = sub.add_parser(
         "analyze", help="measure your own multi-stage Dockerfile against the tutorial's lessons"
     )

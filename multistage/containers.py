@@ -31,6 +31,8 @@ def run_command(
     timeout: float = 60,
     check: bool = True,
     user: str | None = None,
+    environment: dict[str, str] | None = None,
+    mounts: dict[str, str] | None = None,
 ) -> str:
     """Run ``command`` in a fresh container of ``image`` and return what it printed.
 
@@ -44,12 +46,19 @@ def run_command(
         timeout: Seconds the command may take.
         check: Raise when the command exits non-zero; with ``False`` its output is returned anyway.
         user: Run as this user (``uid`` or ``uid:gid``) instead of the image's USER.
+        environment: Extra environment variables.
+        mounts: Host directory -> path in the container, mounted read-only.
 
     Raises:
         MultistageError: The command exited non-zero (with ``check``) or did not finish within ``timeout``.
     """
     container = client.containers.create(
-        image, command=command, user=user or "", labels=lbl.project_labels(**{lbl.CONTAINER: "run"})
+        image,
+        command=command,
+        user=user or "",
+        environment=environment or {},
+        volumes={str(host): {"bind": inside, "mode": "ro"} for host, inside in (mounts or {}).items()},
+        labels=lbl.project_labels(**{lbl.CONTAINER: "run"}),
     )
     try:
         container.start()

@@ -24,6 +24,7 @@ from .progress import ExportProgress
 from .results import BuildReport
 
 __all__ = [
+    "APK_DATABASES",
     "COMPILERS",
     "LISTING_FORMAT",
     "PACKAGE_MANAGERS",
@@ -37,6 +38,7 @@ __all__ = [
     "LayerHit",
     "LayerListing",
     "NodeModules",
+    "apk_packages",
     "attack_surface",
     "cache_dir",
     "export_cost",
@@ -447,7 +449,7 @@ class Surface:
 
     Attributes:
         os_packages: Packages dpkg's database lists (``info/*.list``, or distroless's
-            ``status.d``); Alpine's database is a single file and is not counted here.
+            ``status.d``) plus those apk's lists (a ``P:`` line each in ``lib/apk/db/installed``).
         executables: Regular files with an execute bit.
         setuid: Regular files with the setuid or setgid bit.
     """
@@ -457,8 +459,20 @@ class Surface:
     setuid: int
 
 
+#: Where apk keeps its database of installed packages (apk-tools 2, and 3 from Alpine 3.22).
+APK_DATABASES = ("/lib/apk/db/installed", "/usr/lib/apk/db/installed")
+
+
+def apk_packages(database: bytes) -> int:
+    """The packages in an apk ``installed`` database: one ``P:<name>`` line per package's stanza."""
+    return sum(1 for line in database.splitlines() if line.startswith(b"P:"))
+
+
 def attack_surface(client: docker.DockerClient, image: str) -> Surface:
-    """Count OS packages, executables and setuid/setgid files in ``image`` (no vulnerability database needed)."""
+    """Count OS packages (dpkg's and apk's databases), executables and setuid/setgid files in ``image``.
+
+    No vulnerability database is needed: these are what an image's own files say.
+    """
     entries = file_tree(client, image).entries
     packages = sum(
         1
@@ -470,6 +484,15 @@ def attack_surface(client: docker.DockerClient, image: str) -> Surface:
             and "." not in posixpath.basename(path)
         )
     )
+    present = [path for path in APK_DATABASES if path in entries and entries[path].kind == "file"]
+    if present:
+        # The newest layer's copy is the one the image holds; a database can be megabytes.
+        hits = [
+            hit
+            for hit in find_in_layers(client, image, "installed", max_bytes=1 << 26)
+            if hit.path in present
+        ]
+        packages += apk_packages(hits[-1].content) if hits else 0
     regular = [entry for entry in entries.values() if entry.kind == "file"]
     return Surface(
         os_packages=packages,

@@ -15,7 +15,9 @@ from .errors import MultistageError
 __all__ = [
     "Instruction",
     "Listing",
+    "INSTRUCTIONS",
     "Stage",
+    "check_instructions",
     "copy_source",
     "from_parts",
     "global_args",
@@ -166,6 +168,35 @@ def numbered_instructions(text: str) -> list[Instruction]:
         stage += keyword == "FROM"
         numbered.append(Instruction(number, keyword, item["value"], item["startline"] + 1, stage))
     return numbered
+
+
+#: Every instruction a Dockerfile may use.
+INSTRUCTIONS = (
+    "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT",
+    "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+)  # fmt: skip
+
+
+def check_instructions(text: str, name: str = "Dockerfile") -> None:
+    """Refuse, in one sentence, a Dockerfile the builders would refuse to parse.
+
+    Raises:
+        MultistageError: An instruction is unknown (with the closest real one), or there is no ``FROM``.
+    """
+    found = numbered_instructions(text)
+    for item in found:
+        if item.keyword not in INSTRUCTIONS:
+            close = difflib.get_close_matches(item.keyword, INSTRUCTIONS, n=1)
+            hint = (
+                f"did you mean {close[0]}?" if close else f"the instructions are {', '.join(INSTRUCTIONS)}."
+            )
+            raise MultistageError(
+                f"{name} line {item.line}: `{item.keyword}` is not a Dockerfile instruction; {hint}"
+            )
+    if not any(item.keyword == "FROM" for item in found):
+        raise MultistageError(
+            f"{name} has no FROM line; a Dockerfile starts its first stage with `FROM <image>`."
+        )
 
 
 def instructions(text: str) -> list[tuple[str, str]]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import docker
 
 from .apps import APPS, build_text
+from .cache import cache_root, write_atomically
 from .containers import smoke_test
 from .contents import facts, files_by_stage, node_modules
 from .dockerfile import parse_stages
@@ -18,6 +23,7 @@ from .experiments.overview import BuilderPattern
 from .lint import hadolint, serious
 
 __all__ = [
+    "EXERCISES",
     "CheckResult",
     "check_go_cache_mount",
     "check_go_small_image",
@@ -27,7 +33,21 @@ __all__ = [
     "check_hadolint_clean",
     "check_tests_gate_the_image",
     "check_third_stage",
+    "progress_file",
+    "read_progress",
 ]
+
+#: Checker name -> (notebook, what the exercise asks), in the tutorial's order.
+EXERCISES = {
+    "check_one_dockerfile": ("00", "the builder pattern as one multi-stage Dockerfile"),
+    "check_node_production_only": ("01", "a Node image without development packages"),
+    "check_go_small_image": ("02", "a Go image under 8 MB that still serves"),
+    "check_python_non_root": ("03", "a Python image that runs as a non-root user"),
+    "check_tests_gate_the_image": ("04", "failing tests stop the image"),
+    "check_third_stage": ("05", "a third stage copied from"),
+    "check_hadolint_clean": ("06", "a Dockerfile hadolint finds nothing serious in"),
+    "check_go_cache_mount": ("07", "a Go rebuild under half its time with a cache mount"),
+}
 
 
 @dataclass
@@ -42,6 +62,48 @@ class CheckResult:
         return ("✅ PASS: " if self.passed else "❌ NOT YET: ") + self.message
 
 
+def progress_file() -> Path:
+    """Where this laptop keeps its exercise results (``python -m multistage progress`` reads it)."""
+    return cache_root() / "exercises.json"
+
+
+def read_progress() -> dict[str, dict]:
+    """Checker name -> its latest result on this laptop: passed, when, the message, passed ever."""
+    try:
+        return json.loads(progress_file().read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def _record(name: str, passed: bool, message: str) -> None:
+    results = read_progress()
+    earlier = results.get(name, {})
+    results[name] = {
+        "passed": passed,
+        "when": dt.datetime.now().isoformat(timespec="seconds"),
+        "message": message,
+        "passed_ever": passed or earlier.get("passed_ever", False),
+    }
+    write_atomically(progress_file(), json.dumps(results, indent=1).encode())
+
+
+def _recorded(check):
+    """Keep every verdict of ``check`` on this laptop, failures and errors included."""
+
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs) -> CheckResult:
+        try:
+            result = check(*args, **kwargs)
+        except MultistageError as exc:
+            _record(check.__name__, False, str(exc).split("\n", 1)[0])
+            raise
+        _record(check.__name__, result.passed, result.message)
+        return result
+
+    return wrapper
+
+
+@_recorded
 def check_node_production_only(
     dockerfile_text: str, client: docker.DockerClient | None = None
 ) -> CheckResult:
@@ -91,6 +153,7 @@ def _build_and_serve(app: str, dockerfile_text: str, client: docker.DockerClient
     return client, report
 
 
+@_recorded
 def check_tests_gate_the_image(
     dockerfile_text: str, client: docker.DockerClient | None = None, builder: str = "buildkit"
 ) -> CheckResult:
@@ -148,6 +211,7 @@ def check_tests_gate_the_image(
     )
 
 
+@_recorded
 def check_third_stage(
     dockerfile_text: str, client: docker.DockerClient | None = None, builder: str = "buildkit"
 ) -> CheckResult:
@@ -186,6 +250,7 @@ def check_third_stage(
     )
 
 
+@_recorded
 def check_hadolint_clean(
     dockerfile_text: str, app: str = "python", client: docker.DockerClient | None = None
 ) -> CheckResult:
@@ -222,6 +287,7 @@ def _say(result: CheckResult) -> CheckResult:
     return result
 
 
+@_recorded
 def check_go_small_image(
     dockerfile_text: str, limit_mb: float = 8.0, client: docker.DockerClient | None = None
 ) -> CheckResult:
@@ -251,6 +317,7 @@ def check_go_small_image(
     return _say(CheckResult(True, f"{report.size_mb:.1f} MB and /health answers 200.", measured))
 
 
+@_recorded
 def check_python_non_root(dockerfile_text: str, client: docker.DockerClient | None = None) -> CheckResult:
     """Exercise (notebook 03): the Python image must run as a non-root user and still serve /health.
 
@@ -287,6 +354,7 @@ def check_python_non_root(dockerfile_text: str, client: docker.DockerClient | No
     return _say(CheckResult(True, f"runs as {info.user} and /health answers 200.", measured))
 
 
+@_recorded
 def check_one_dockerfile(
     dockerfile_text: str, pattern: BuilderPattern, client: docker.DockerClient | None = None
 ) -> CheckResult:
@@ -344,6 +412,7 @@ def check_one_dockerfile(
     )
 
 
+@_recorded
 def check_go_cache_mount(
     dockerfile_text: str,
     cold_seconds: float | None = None,

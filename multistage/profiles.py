@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import docker
 
+from .cache import cache_root
 from .dockerfile import global_args
 from .engine import client_or_connect, connect
 from .errors import BaseImageUnavailable, MultistageError
 
 __all__ = [
     "DOCUMENT_IMAGES",
+    "KIT_RECIPES",
     "LOCAL",
     "LOCAL_NAMESPACE",
     "OFFICIAL",
@@ -24,6 +28,7 @@ __all__ = [
     "active_profile",
     "decide_profile",
     "image_present",
+    "kit_state_file",
     "pull_official",
 ]
 
@@ -55,6 +60,8 @@ class Recipe:
         files: Other files from ``recipes/`` the Dockerfile copies.
         version: Command printing the main component's version (``None``: no program to ask).
         notes: How it differs from the official image, for docs/base-images.md.
+        dockerfile: The recipe Dockerfile's name, when another recipe's is reused with other ``args``.
+        args: Build arguments beside ``BASE``.
     """
 
     name: str
@@ -64,6 +71,13 @@ class Recipe:
     files: tuple[str, ...] = ()
     version: tuple[str, ...] | None = None
     notes: str = ""
+    dockerfile: str = ""
+    args: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def dockerfile_name(self) -> str:
+        """The file in ``recipes/`` this image is built from."""
+        return f"{self.dockerfile or self.name}.Dockerfile"
 
 
 def _local(name: str, version: str) -> str:
@@ -143,7 +157,16 @@ RECIPES: tuple[Recipe, ...] = (
         _local("static", SUITE),
         ("gcr.io/distroless/static-debian12", "gcr.io/distroless/static-debian12:nonroot"),
         "debian-slim",
-        notes="files of base-files, netbase and tzdata, the CA bundle, users root, nobody and nonroot (65532); no shell",
+        notes="files of base-files, netbase and tzdata (recorded in status.d as distroless does), the CA bundle, users root, nobody and nonroot (65532); no shell",
+    ),
+    Recipe(
+        "cc",
+        _local("cc", SUITE),
+        ("gcr.io/distroless/cc-debian12", "gcr.io/distroless/base-debian12"),
+        "debian-slim",
+        notes="the static stand-in plus the files of libc6, libgcc-s1, libstdc++6 and libssl3; no shell",
+        dockerfile="static",
+        args=(("PACKAGES", "base-files netbase tzdata libc6 libgcc-s1 libstdc++6 libssl3"),),
     ),
     Recipe(
         "nginx",
@@ -155,7 +178,25 @@ RECIPES: tuple[Recipe, ...] = (
         notes="Debian's nginx laid out like the official image: /usr/share/nginx/html, conf.d, logs to stdout/stderr",
     ),
 )
-RECIPES_BY_NAME = {recipe.name: recipe for recipe in RECIPES}
+#: The workshop kit's package servers (``python -m multistage kit``): built only when a kit is packed.
+KIT_RECIPES: tuple[Recipe, ...] = (
+    Recipe(
+        "verdaccio",
+        _local("verdaccio", "6.5.2"),
+        (),
+        "node-builder",
+        ("verdaccio-package.json", "verdaccio-pack.yaml", "verdaccio-room.yaml"),
+        notes="the workshop kit's npm registry cache: verdaccio 6.5.2 from the npm registry",
+    ),
+    Recipe(
+        "devpi",
+        _local("devpi", "6.20.3"),
+        (),
+        "python-runtime",
+        notes="the workshop kit's PyPI cache: devpi-server 6.20.3 from PyPI",
+    ),
+)
+RECIPES_BY_NAME = {recipe.name: recipe for recipe in RECIPES + KIT_RECIPES}
 
 
 @dataclass(frozen=True)
@@ -263,9 +304,33 @@ def active_profile(client: docker.DockerClient | None = None, say=None) -> Profi
             pull_error = _try_pull("alpine:latest")
         name, reason = decide_profile(requested, present, pull_error)
         base = LOCAL if name == "local" else OFFICIAL
+        served = _served_kit(client) if name == "local" else None
+        if served:
+            base = Profile(
+                "local", {ref: served["images"].get(tag, tag) for ref, tag in LOCAL.images.items()}
+            )
+            reason += (
+                f"; npm and PyPI packages from the workshop kit's servers ({served['npm']}, {served['pypi']})"
+            )
         _active = Profile(base.name, base.images, reason)
         (say or print)(f"Base-image profile: {_active.name} ({reason}).")
     return _active
+
+
+def kit_state_file() -> Path:
+    """Where ``kit serve`` says which servers run and which stand-ins point at them."""
+    return cache_root() / "kit-served.json"
+
+
+def _served_kit(client: docker.DockerClient) -> dict | None:
+    """The served kit's state, when its servers are running; else None (the plain stand-ins are used)."""
+    try:
+        state = json.loads(kit_state_file().read_text())
+        return (
+            state if all(client.containers.get(c).status == "running" for c in state["containers"]) else None
+        )
+    except (FileNotFoundError, json.JSONDecodeError, KeyError, docker.errors.NotFound):
+        return None
 
 
 def pull_official(client: docker.DockerClient, say=print) -> None:

@@ -69,7 +69,7 @@ def extra_ca_certificates() -> list[Path]:
 def recipe_hash(recipe: Recipe) -> str:
     """Hash what decides a recipe's image: its Dockerfile and files, its parent's hash, debootstrap's options."""
     digest = hashlib.sha256()
-    digest.update((RECIPES_DIR / f"{recipe.name}.Dockerfile").read_bytes())
+    digest.update((RECIPES_DIR / recipe.dockerfile_name).read_bytes() + repr(recipe.args).encode())
     for name in recipe.files:
         digest.update(name.encode() + (RECIPES_DIR / name).read_bytes())
     if recipe.parent:
@@ -92,10 +92,10 @@ class BaseStatus:
     image_id: str | None
 
 
-def base_status(client: docker.DockerClient) -> list[BaseStatus]:
-    """Report every local base: present, built from the current recipe, size."""
+def base_status(client: docker.DockerClient, recipes: tuple[Recipe, ...] = RECIPES) -> list[BaseStatus]:
+    """Report every local base (or every one of ``recipes``): present, built from the current recipe, size."""
     out = []
-    for recipe in RECIPES:
+    for recipe in recipes:
         try:
             image = client.images.get(recipe.tag)
         except docker.errors.ImageNotFound:
@@ -106,7 +106,9 @@ def base_status(client: docker.DockerClient) -> list[BaseStatus]:
     return out
 
 
-def provision(client: docker.DockerClient, say=print, force: bool = False) -> list[BaseStatus]:
+def provision(
+    client: docker.DockerClient, say=print, force: bool = False, recipes: tuple[Recipe, ...] = RECIPES
+) -> list[BaseStatus]:
     """Build every local base whose image is missing or was built from an older recipe.
 
     Idempotent: an image whose recipe hash label matches is reused. A failed build tags
@@ -117,6 +119,7 @@ def provision(client: docker.DockerClient, say=print, force: bool = False) -> li
         client: Docker client.
         say: Where progress sentences go.
         force: Rebuild every base even when current.
+        recipes: Which images (default: the local bases; the workshop kit adds its servers).
 
     Returns:
         The status of every base afterwards.
@@ -125,10 +128,10 @@ def provision(client: docker.DockerClient, say=print, force: bool = False) -> li
         NotEnoughDisk: Free disk is below what provisioning needs; checked before starting.
         BaseImageUnavailable: debootstrap or a recipe's build failed; the message names the step.
     """
-    todo = [s.recipe for s in base_status(client) if force or not s.current]
+    todo = [s.recipe for s in base_status(client, recipes) if force or not s.current]
     if not todo:
         say("Local base images are present and current.")
-        return base_status(client)
+        return base_status(client, recipes)
     free = engine_facts(client).free_bytes
     if free is not None and free < PROVISION_NEEDS_BYTES:
         raise NotEnoughDisk(
@@ -145,7 +148,8 @@ def provision(client: docker.DockerClient, say=print, force: bool = False) -> li
         }
         if recipe.parent is None:
             labels[lbl.EXTRA_CA] = ", ".join(c.name for c in extra_ca_certificates()) or "none"
-        say(f"  building {recipe.tag} (stands in for {recipe.stands_in_for[0]})")
+        role = f"stands in for {recipe.stands_in_for[0]}" if recipe.stands_in_for else "workshop kit"
+        say(f"  building {recipe.tag} ({role})")
         started = time.monotonic()
         try:
             with tempfile.TemporaryDirectory(prefix="multistage-rootfs-", dir="/var/tmp") as tmp:
@@ -153,11 +157,14 @@ def provision(client: docker.DockerClient, say=print, force: bool = False) -> li
                     _debootstrap_context(Path(tmp), say)
                     context, args = Path(tmp), {}
                 else:
-                    context, args = RECIPES_DIR, {"BASE": RECIPES_BY_NAME[recipe.parent].tag}
+                    context, args = (
+                        RECIPES_DIR,
+                        {"BASE": RECIPES_BY_NAME[recipe.parent].tag, **dict(recipe.args)},
+                    )
                 with experiment("provisioning"):
                     build(
                         context,
-                        f"{recipe.name}.Dockerfile",
+                        recipe.dockerfile_name,
                         tag=recipe.tag,
                         profile=LOCAL,
                         build_args=args,
@@ -174,7 +181,7 @@ def provision(client: docker.DockerClient, say=print, force: bool = False) -> li
             ) from exc
         say(f"    done in {time.monotonic() - started:.0f} s")
     _remove_stale(client)
-    return base_status(client)
+    return base_status(client, recipes)
 
 
 _DEBOOTSTRAP_ARGS = "--variant=minbase --include=ca-certificates --components=main"
@@ -299,7 +306,7 @@ def _remove_stale(client: docker.DockerClient) -> None:
     These are the bases a re-provisioning replaced (and anything built on them). Untagged
     images from a current recipe are kept: they are the build cache of later stages.
     """
-    current = {recipe_hash(recipe) for recipe in RECIPES}
+    current = {recipe_hash(recipe) for recipe in RECIPES_BY_NAME.values()}
     filters = dict(lbl.project_filter(), dangling=["true"])
     for image in client.images.list(filters=filters):
         if (image.labels or {}).get(lbl.RECIPE) in current:

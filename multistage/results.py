@@ -14,10 +14,16 @@ __all__ = [
     "Step",
     "does_work",
     "error_text",
+    "ratio_text",
 ]
 
 #: Lines of a log kept for the error message of a failed build or container.
 LOG_TAIL = 15
+
+
+def ratio_text(ratio: float) -> str:
+    """How charts and verdicts write a ratio: ``134×`` from ten up, ``3.3×`` below."""
+    return f"{ratio:.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
 
 
 def error_text(message: dict) -> str | None:

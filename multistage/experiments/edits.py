@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -21,7 +21,11 @@ __all__ = [
     "EDITS",
     "IGNORED_FILE",
     "ScenarioSet",
+    "COMMENTS",
     "apply_edit",
+    "edit_file",
+    "edit_path",
+    "rebuild_after_edits",
     "run_scenarios",
     "swap_lines",
 ]
@@ -81,26 +85,97 @@ def swap_lines(text: str, first: str, second: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: How each kind of source file takes a comment, so an edit keeps it valid.
+COMMENTS = {
+    ".py": "# {}", ".txt": "# {}", ".toml": "# {}", ".rb": "# {}", ".go": "// {}", ".mod": "// {}",
+    ".js": "// {}", ".mjs": "// {}", ".ts": "// {}", ".tsx": "// {}", ".jsx": "// {}", ".java": "// {}",
+    ".rs": "// {}", ".c": "/* {} */", ".cpp": "// {}", ".css": "/* {} */", ".html": "<!-- {} -->",
+    ".php": "// {}",
+}  # fmt: skip
+
+
+def edit_file(path: Path, nonce: str) -> None:
+    """Change ``path`` the way an everyday edit would, marked with ``nonce``, keeping it valid.
+
+    A JSON manifest gets a new description, any other file a comment in its own syntax
+    (:data:`COMMENTS`; ``#`` for others); a file that does not exist is created as a note.
+    """
+    if not path.exists():
+        path.write_text(f"Notes that never reach the image: {nonce}\n")
+    elif path.suffix == ".json":
+        data = json.loads(path.read_text())
+        data["description"] = f"{data.get('description', '')} (edit {nonce})".strip()
+        path.write_text(json.dumps(data, indent=2) + "\n")
+    else:
+        text = path.read_text()
+        comment = COMMENTS.get(path.suffix, "# {}").format(f"edit {nonce}")
+        path.write_text(text + ("" if text.endswith("\n") or not text else "\n") + comment + "\n")
+
+
 def apply_edit(app: SampleApp, directory: Path, edit: str, nonce: str) -> None:
     """Change ``directory`` (a copy of ``app``) the way ``edit`` says, marked with ``nonce``.
 
     Raises:
         KeyError: ``edit`` is not one of :data:`EDITS`.
     """
+    path = edit_path(app, edit)
+    if path is not None:
+        edit_file(directory / path, nonce)
+
+
+def edit_path(app: SampleApp, edit: str) -> str | None:
+    """The file of ``app`` that ``edit`` touches (None for "no change").
+
+    Raises:
+        KeyError: ``edit`` is not one of :data:`EDITS`.
+    """
     target = EDITS[edit]
-    if target is None:
-        return
-    if target == "ignored":
-        (directory / IGNORED_FILE).write_text(f"Notes that never reach the image: {nonce}\n")
-        return
-    path = directory / (app.source if target == "source" else app.manifest)
-    if path.suffix == ".json":
-        data = json.loads(path.read_text())
-        data["description"] = f"{data.get('description', '')} (edit {nonce})".strip()
-        path.write_text(json.dumps(data, indent=2) + "\n")
-    else:
-        comment = "#" if path.suffix in (".py", ".txt") else "//"
-        path.write_text(path.read_text() + f"{comment} edit {nonce}\n")
+    return {None: None, "ignored": IGNORED_FILE, "source": app.source, "manifest": app.manifest}[target]
+
+
+def rebuild_after_edits(
+    directory: Path,
+    dockerfile: str,
+    edits: dict[str, str | None],
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
+    **build_options,
+) -> dict[str, BuildReport]:
+    """Rebuild ``directory`` after each edit in turn, each undone before the next.
+
+    Args:
+        directory: A build context that may be changed (a temporary copy).
+        dockerfile: The Dockerfile, relative to ``directory``.
+        edits: Edit name -> the file it touches, relative to ``directory`` (None: no change).
+            Each gets a fresh nonce, so it is new to the engine on every run.
+        client: Docker client.
+        progress: Show progress.
+        **build_options: Passed to :func:`~multistage.build.build` (``builder``, ``target``, ``tag``).
+
+    Returns:
+        Edit name -> the rebuild's report.
+    """
+    reports = {}
+    for edit, relative in edits.items():
+        path = directory / relative if relative else None
+        original = path.read_bytes() if path is not None and path.exists() else None
+        times = path.stat() if original is not None else None
+        if path is not None:
+            edit_file(path, uuid.uuid4().hex[:12])
+        try:
+            with experiment(edit):
+                reports[edit] = build(
+                    directory, dockerfile, client=client, progress=progress, **build_options
+                )
+        finally:
+            if path is not None and original is None:
+                path.unlink()
+            elif path is not None:
+                path.write_bytes(original)
+                os.utime(
+                    path, ns=(times.st_atime_ns, times.st_mtime_ns)
+                )  # as it was: unchanged to any builder
+    return reports
 
 
 def run_scenarios(
@@ -139,17 +214,14 @@ def run_scenarios(
             (copy / dockerfile).write_text(dockerfile_text)
         for name in without:
             (copy / name).unlink()
-        pristine = Path(tmp) / "pristine"
-        shutil.copytree(copy, pristine)
         with experiment("baseline"):
             baseline = build(copy, dockerfile, client=client, progress=progress, builder=builder)
-        result = ScenarioSet(app.name, dockerfile, baseline)
-        for edit in edits:
-            apply_edit(app, copy, edit, uuid.uuid4().hex[:12])
-            with experiment(edit):
-                result.rebuilds[edit] = build(
-                    copy, dockerfile, client=client, progress=progress, builder=builder
-                )
-            shutil.rmtree(copy)
-            shutil.copytree(pristine, copy)
-        return result
+        rebuilds = rebuild_after_edits(
+            copy,
+            dockerfile,
+            {edit: edit_path(app, edit) for edit in edits},
+            client=client,
+            progress=progress,
+            builder=builder,
+        )
+        return ScenarioSet(app.name, dockerfile, baseline, rebuilds)

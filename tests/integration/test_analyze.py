@@ -10,6 +10,7 @@ import pytest
 from multistage import active_profile
 from multistage.analyze import analyze
 from multistage.apps import APPS
+from multistage.containers import run_command
 from multistage.errors import BaseImageUnavailable, BuildFailed, MultistageError
 from multistage.labels import BUILD_NAMESPACE
 
@@ -67,6 +68,40 @@ def test_node_front_end_served_by_nginx(client):
     assert not any("npm ci" in step for step in source.rerun) and any("npm ci" in s for s in dependency.rerun)
 
 
+def test_a_real_projects_dockerfile_unchanged_the_voting_apps_vote_service(client):
+    before = _digest(FIXTURES / "voting-app-vote")
+    analysis = analyze(FIXTURES / "voting-app-vote", client=client, progress=False)
+    assert _digest(FIXTURES / "voting-app-vote") == before, "the project itself is never changed"
+    stages = analysis.stage_table()
+    assert not stages.loc["dev", "built"] and stages.loc["final", "built"], "BuildKit skips the dev stage"
+    source, dependency = analysis.edits
+    assert source.file == "app.py" and not any("pip install" in step for step in source.rerun)
+    assert any("pip install" in step for step in dependency.rerun)
+    assert "apt-get" in analysis.final.package_managers and _said(analysis, "runs as root")
+    assert analysis.unignored_mb is None and "no .dockerignore" in analysis.summary()
+
+
+def test_a_static_go_binary_on_scratch_run_as_nobody(client):
+    analysis = analyze(FIXTURES / "go-scratch", client=client, edits=False, progress=False)
+    assert analysis.base_size is None and "on scratch" in analysis.summary()
+    assert analysis.final.user == "65534:65534" and not _said(analysis, "runs as root")
+    assert analysis.surface.executables == 1 and analysis.surface.os_packages == 0, "the binary alone"
+    assert not _said(analysis, "shell"), "scratch has no shell to report"
+
+
+def test_a_cgo_binary_on_distroless_base_runs_on_its_stand_in(client):
+    analysis = analyze(FIXTURES / "go-cgo-distroless", client=client, progress=False)
+    if analysis.profile == "local":
+        assert analysis.bases.set_index("requested").loc[
+            "gcr.io/distroless/base-debian12:nonroot", "family"
+        ] == ("distroless base/cc")
+    assert run_command(client, analysis.report.image_id, ["/app", "whoami"]).strip() == "nonroot"
+    assert analysis.final.shell is None and analysis.surface.os_packages > 0, (
+        "distroless records its packages"
+    )
+    assert _said(analysis, "without a cache mount"), "a source edit recompiles the whole service"
+
+
 def test_the_documents_node_example_is_found_to_ship_development_packages(client):
     analysis = analyze(APPS["node"].path, client=client, edits=False, progress=False)
     assert analysis.dev_packages and _said(analysis, "development packages")
@@ -101,5 +136,14 @@ def test_bad_input_gets_one_sentence_and_leaves_nothing_behind(client, tmp_path)
     )
     with pytest.raises(BuildFailed, match="RUN exit 3"):
         analyze(project, client=client, progress=False)
+    (project / "Dockerfile").write_text("FROM alpine:3.19\nRUNN true\n")
+    with pytest.raises(
+        MultistageError, match="line 2: `RUNN` is not a Dockerfile instruction; did you mean RUN"
+    ):
+        analyze(project, client=client, progress=False)
+    if int(client.version()["Version"].split(".")[0]) < 23:
+        (project / "Dockerfile").write_text("FROM alpine:3.19\nRUN <<EOF\ntrue\nEOF\n")
+        with pytest.raises(MultistageError, match="uses heredocs"):
+            analyze(project, client=client, progress=False)
     assert not client.images.list(name=f"{BUILD_NAMESPACE}/analyze:{project.name}")
     shutil.rmtree(project)

@@ -20,6 +20,8 @@ from multistage.profiles import LOCAL, OFFICIAL
         ("nginx:1.25-alpine", "nginx"),
         ("gcr.io/distroless/static-debian12:nonroot", "tutorial image"),
         ("gcr.io/distroless/static-debian11", "distroless static"),
+        ("gcr.io/distroless/base-debian12:nonroot", "distroless base/cc"),
+        ("gcr.io/distroless/cc-debian11", "distroless base/cc"),
     ],
 )
 def test_each_family_has_a_stand_in(ref, family):
@@ -68,6 +70,16 @@ def test_a_real_world_dockerfile_is_rewritten_without_touching_stages_or_scratch
     assert lines[6] == "COPY --from=multistage-local/nginx:bookworm /etc/nginx/nginx.conf /x"
     assert lines[7:] == ["FROM scratch", "COPY --from=0 /app /app"]
     assert list(rewritten.table()["requested"]) == ["python:3.12-slim", "golang:1.22-alpine", "nginx:1.25"]
+
+
+def test_a_version_arg_inside_from_is_resolved_before_mapping():
+    text = "ARG GO_VERSION=1.22\nFROM golang:${GO_VERSION}-alpine AS build\nFROM alpine:$ALPINE\n"
+    rewritten = rewrite_bases(text, LOCAL)
+    assert rewritten.text.splitlines()[1] == "FROM multistage-local/go-builder:1.21 AS build"
+    assert rewritten.table()["requested"].tolist() == ["golang:1.22-alpine"]
+    assert rewritten.text.splitlines()[2] == "FROM alpine:$ALPINE", (
+        "an ARG with no default is left to the build"
+    )
 
 
 def test_normalise_drops_registry_library_and_digest():

@@ -7,6 +7,7 @@ import tarfile
 from multistage.contents import (
     LayerListing,
     _layer_files,
+    apk_packages,
     instruction_from_history,
     merge_layers,
     merge_listings,
@@ -93,3 +94,15 @@ def test_a_layer_listing_survives_its_on_disk_form_and_still_applies_whiteouts(r
     tree = merge_listings(again)
     assert tree.is_file("/data/keep/a.txt") and tree.is_file("/data/replaced/new.txt")
     assert tree.resolve("/data/gone") is None and tree.resolve("/data/replaced/old.txt") is None
+
+
+def test_apk_database_counts_one_package_per_stanza():
+    # The layout of Alpine's lib/apk/db/installed: one stanza per package, each with a P: line.
+    database = (
+        b"C:Q1gwkUCQyUBQ5ixUJMU9ugflJvaV8=\nP:alpine-baselayout\nV:3.4.3-r1\nA:aarch64\n"
+        b"F:etc\nR:motd\nZ:Q1SLkS9hBidUbPwwrw+XR0Whv3ww8=\n\n"
+        b"C:Q1abc=\nP:busybox\nV:1.36.1-r2\no:busybox\np:cmd:sh=1.36.1-r2\n\n"
+        b"C:Q1def=\nP:musl\nV:1.2.4-r2\nT:the musl c library (libc) implementation\n"
+    )
+    assert apk_packages(database) == 3
+    assert apk_packages(b"") == 0

@@ -3,7 +3,7 @@
 import pytest
 
 from multistage.apps import APPS
-from multistage.dockerfile import parse_stages, reachable
+from multistage.dockerfile import check_instructions, parse_stages, reachable
 from multistage.errors import MultistageError
 
 
@@ -39,3 +39,14 @@ def test_an_unknown_target_lists_the_stages_that_exist():
         MultistageError, match="no stage 'prod'; this Dockerfile has: dependencies, build, test, production"
     ):
         reachable(stages, "prod")
+
+
+def test_an_unknown_instruction_or_no_from_is_refused_in_one_sentence():
+    with pytest.raises(
+        MultistageError,
+        match=r"^Dockerfile line 2: `RUNN` is not a Dockerfile instruction; did you mean RUN\?$",
+    ):
+        check_instructions("FROM alpine\nRUNN echo hi\n")
+    with pytest.raises(MultistageError, match="has no FROM line"):
+        check_instructions("RUN echo hi\n")
+    check_instructions("ARG X=1\nFROM alpine AS build\nHEALTHCHECK NONE\n")
