@@ -15,6 +15,7 @@ _NEEDS = {
     "integration": ("engine",),
     "native": ("toolchain",),
     "notebooks": ("engine", "notebook", "slow"),
+    "browser": ("engine", "browser", "slow"),
 }
 
 

@@ -1,0 +1,120 @@
+"""What learners touch is JupyterLab: a notebook run in it, in headless Chromium, as a learner would.
+
+JupyterLab is started the way `make lab` starts it (`python -m multistage lab`), and driven by
+Playwright through Debian's `chromium` (no browser download). The notebook files are restored
+afterwards: JupyterLab saves what it ran.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+from playwright.sync_api import sync_playwright
+
+from multistage.runner import NOTEBOOKS
+
+pytestmark = pytest.mark.slow
+
+NOTEBOOK = "02-go-example.ipynb"
+RUN_SECONDS = 900
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    path = shutil.which("chromium")
+    if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        # Debian's browser, installed the way the project installs the engine: by the project.
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=True, capture_output=True)
+        path = shutil.which("chromium")
+    if path is None:
+        message = (
+            "Debian's chromium is not installed (apt-get install chromium) and this user cannot install it"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set, so the browser test must run, but: {message}")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """JupyterLab as `make lab` starts it; its URL with the token."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "multistage", "lab"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    url = None
+    deadline = time.monotonic() + 120
+    lines = []
+    while url is None and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        found = re.search(r"(http://127\.0\.0\.1:\d+/lab\S*\?token=\w+)", line)
+        url = found[1] if found else None
+    if url is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        pytest.fail("JupyterLab printed no URL within 120 s:\n" + "".join(lines[-20:]))
+    yield url
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def test_jupyterlab_opens_on_the_first_notebook_without_pop_ups_and_runs_a_notebook_clean(chromium, lab):
+    saved = {path: path.read_bytes() for path in NOTEBOOKS.glob("*.ipynb")}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(lab)
+            page.wait_for_selector(".jp-Notebook", timeout=120_000)
+            assert (
+                "00-overview-and-benefits"
+                in page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current").first.inner_text()
+            )
+            page.wait_for_timeout(5000)  # the news prompt, when enabled, comes a few seconds after start
+            assert page.locator(".jp-Dialog").count() == 0, "no dialog on start"
+            assert "official Jupyter news" not in page.content(), "no news prompt"
+
+            page.locator(".jp-DirListing-item", has_text=NOTEBOOK).dblclick()  # as a learner opens it
+            current = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current", has_text=NOTEBOOK)
+            current.wait_for(timeout=60_000)
+            panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+            panel.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
+            panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=120_000)
+            page.locator(".lm-MenuBar-item", has_text="Run").click()
+            page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+            started = time.monotonic()
+            prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
+            while time.monotonic() - started < RUN_SECONDS:
+                texts = prompts.all_text_contents()
+                if texts and all(re.fullmatch(r"\[\d+\]:", t.strip()) for t in texts):
+                    break
+                page.wait_for_timeout(2000)
+            texts = prompts.all_text_contents()
+            code_cells = sum(
+                1 for c in nbformat.read(NOTEBOOKS / NOTEBOOK, as_version=4).cells if c.cell_type == "code"
+            )
+            assert len(texts) == code_cells, f"{len(texts)} code cells shown, {code_cells} in the notebook"
+            assert all(re.fullmatch(r"\[\d+\]:", t.strip()) for t in texts), f"not every cell ran: {texts}"
+            outputs = panel.locator(".jp-OutputArea-output")
+            errors = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+            tracebacks = [t for t in errors.all_text_contents() if "Traceback" in t or "Error" in t]
+            assert not tracebacks, f"error output: {tracebacks[:1]}"
+            assert panel.locator(".jp-OutputArea-output img").count() >= 2, "the charts rendered"
+            finished = [t for t in outputs.all_text_contents() if t.startswith("✓")]
+            assert finished and panel.locator(".jp-OutputArea-output progress").count() == 0, (
+                "every progress display finished"
+            )
+            browser.close()
+    finally:
+        for path, content in saved.items():
+            path.write_bytes(content)

@@ -1,0 +1,70 @@
+"""The workshop kit in a room with no internet: packed once, served, and every notebook runs with egress cut.
+
+The cut: a rule in the engine's DOCKER-USER chain drops every packet a container sends anywhere
+but the engine's own bridge, so the builds (BuildKit's and the classic builder's steps run on
+that bridge) reach the kit's servers and nothing else. It is removed afterwards, also on failure.
+"""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from multistage.containers import run_command
+from multistage.kit import pack, serve, stop
+from multistage.profiles import RECIPES_BY_NAME
+from multistage.runner import NOTEBOOKS, execute_notebook
+
+pytestmark = pytest.mark.slow
+
+CUT = ["DOCKER-USER", "-i", "docker0", "!", "-o", "docker0", "-j", "DROP"]
+
+
+def _iptables(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["iptables", *args], capture_output=True, text=True)
+
+
+@pytest.fixture
+def cut_egress():
+    """A function that cuts the containers' egress; the cut is undone after the test, also on failure."""
+    if shutil.which("iptables") is None or _iptables("-L", "DOCKER-USER").returncode != 0:
+        pytest.skip(
+            "no iptables DOCKER-USER chain to cut the containers' egress with (needs root and dockerd's iptables)"
+        )
+    yield lambda: _iptables("-I", *CUT).returncode == 0
+    while _iptables("-D", *CUT).returncode == 0:
+        pass
+
+
+def test_every_notebook_runs_from_the_kit_with_the_builds_cut_off_from_the_internet(
+    client, tmp_path, cut_egress
+):
+    kit = tmp_path / "kit"
+    manifest = pack(client, kit)
+    assert cut_egress()
+    assert json.loads((kit / "kit.json").read_text()) == manifest
+    assert (
+        manifest["npm_tarballs"] > 100
+        and manifest["pypi_files"] > 5
+        and (kit / "bases.tar").stat().st_size > 1e8
+    )
+    assert any(p.name.startswith("pandas-") for p in (kit / "wheels").iterdir()), (
+        "requirements.txt is in the wheelhouse"
+    )
+    python = RECIPES_BY_NAME["python-builder"].tag
+    cut_off = run_command(
+        client,
+        python,
+        ["python", "-c", "import urllib.request as u; u.urlopen('https://pypi.org/simple/', timeout=10)"],
+        check=False,
+    )
+    assert "Error" in cut_off, "with the rule in place a container cannot reach PyPI"
+    served = serve(client, kit)
+    try:
+        for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
+            run = execute_notebook(notebook, tmp_path / "out", say=lambda _: None)
+            assert not run.error, f"{notebook.name} failed in the offline room: {run.error}"
+    finally:
+        stop(client)
+    assert served.npm.startswith("http://") and served.pypi.endswith("/root/pypi/+simple/")
