@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import docker
 
 from . import labels as lbl
-from .profiles import LOCAL_NAMESPACE, RECIPES
+from .profiles import KIT_RECIPES, LOCAL_NAMESPACE, RECIPES
 
 __all__ = [
     "CleanResult",
@@ -49,7 +49,7 @@ def clean(client: docker.DockerClient, keep_bases: bool = False, say=print) -> C
 
     Args:
         client: Docker client.
-        keep_bases: Keep the local base images (and the layers they are built from).
+        keep_bases: Keep the local base images and the workshop kit's servers (and the layers they are built from).
         say: Where the summary goes.
     """
     # sparse: no per-container inspect, which would race with containers going away.
@@ -58,7 +58,7 @@ def clean(client: docker.DockerClient, keep_bases: bool = False, say=print) -> C
         container.remove(force=True)
     keep = set()
     if keep_bases:
-        for recipe in RECIPES:
+        for recipe in RECIPES + KIT_RECIPES:
             try:
                 keep.add(client.images.get(recipe.tag).id)
             except docker.errors.ImageNotFound:

@@ -193,7 +193,6 @@ def serve(client: docker.DockerClient, directory: str | Path = KIT_DIR, say=prin
         )
     if not all(s.current for s in base_status(client, RECIPES + KIT_RECIPES)):
         import_bundle(client, directory / "bases.tar", say=say)
-    stop(client, say=lambda _: None)
     served = _start(client, directory, room=True, say=say)
     kit_state_file().parent.mkdir(parents=True, exist_ok=True)
     kit_state_file().write_text(
@@ -239,7 +238,7 @@ def _start(client: docker.DockerClient, directory: Path, room: bool, say) -> Ser
     """Run verdaccio and devpi-server on the engine's bridge, published on 127.0.0.1 for the health check."""
     # Files in the kit stay the user's: the servers run with the user's ids on a Linux engine.
     user = f"{os.getuid()}:{os.getgid()}" if hasattr(os, "getuid") and sys.platform == "linux" else ""
-    containers = []
+    stop(client, say=lambda _: None)  # an earlier kit's servers hold the names and the ports
     try:
         npm = _run_server(
             client,
@@ -249,7 +248,6 @@ def _start(client: docker.DockerClient, directory: Path, room: bool, say) -> Ser
             NPM_PORT,
             user,
         )
-        containers.append(npm)
         pypi = _run_server(
             client,
             "devpi",
@@ -258,21 +256,32 @@ def _start(client: docker.DockerClient, directory: Path, room: bool, say) -> Ser
             PYPI_PORT,
             user,
         )
-        containers.append(pypi)
         _wait_until_answering(
             {f"http://127.0.0.1:{NPM_PORT}/-/ping": "npm", f"http://127.0.0.1:{PYPI_PORT}/+api": "PyPI"}, say
         )
+        npm_url = f"http://{_address(npm)}:{NPM_PORT}/"
+        pypi_url = f"http://{_address(pypi)}:{PYPI_PORT}/root/pypi/+simple/"
+        images = _point_stand_ins(client, npm_url, pypi_url, say) if room else {}
     except BaseException:
-        for container in containers:
-            container.remove(force=True)
+        stop(client, say=lambda _: None)  # also a container created whose start failed
         raise
-    npm_url = f"http://{_address(npm)}:{NPM_PORT}/"
-    pypi_url = f"http://{_address(pypi)}:{PYPI_PORT}/root/pypi/+simple/"
-    images = _point_stand_ins(client, npm_url, pypi_url, say) if room else {}
-    return Served(npm_url, pypi_url, tuple(c.id for c in containers), images)
+    return Served(npm_url, pypi_url, (npm.id, pypi.id), images)
 
 
 def _run_server(client, recipe: str, command: list[str], mounts: dict[Path, str], port: int, user: str):
+    try:
+        return _run_container(client, recipe, command, mounts, port, user)
+    except docker.errors.APIError as exc:
+        if "allocated" in str(exc) or "in use" in str(exc):
+            raise MultistageError(
+                f"Port {port} on 127.0.0.1 is taken by another program, so the kit's {recipe} cannot "
+                "listen there; stop that program and serve the kit again."
+            ) from None
+        raise
+
+
+def _run_container(client, recipe: str, command: list[str], mounts: dict[Path, str], port: int, user: str):
+    """The server's container, labelled so that :func:`stop` (and ``clean``) find it."""
     return client.containers.run(
         RECIPES_BY_NAME[recipe].tag,
         command=command,
