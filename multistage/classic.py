@@ -25,6 +25,10 @@ __all__ = [
 NAME = "classic"
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+#: Podman's compatible API numbers steps within each stage: ``[2/2] STEP 3/5: COPY ...``
+#: (no ``[i/n]`` when there is one stage) and marks a cached step ``--> Using cache <id>``.
+_PODMAN_STEP = re.compile(r"^(?:\[\d+/\d+\] )?STEP \d+/\d+: (.*)$")
+_USING_CACHE = re.compile(r"^-{2,3}> Using cache\b")
 
 
 def start(client: docker.DockerClient, context: Path, request: BuildRequest) -> Iterator[dict]:
@@ -62,7 +66,7 @@ def parse(
     dockerfile_text: str = "",
     on_step: Callable[[int, int | None, str], None] | None = None,
 ) -> ParsedStream:
-    """Read a classic builder's JSON message stream into steps.
+    """Read a classic builder's JSON message stream into steps (Docker's, or Podman's compatible one).
 
     The engine sends a step header and its newline as separate messages, so ``stream`` text is
     joined before it is split into lines. A step's seconds run from its header to the next
@@ -91,8 +95,12 @@ def parse(
     def handle(line: str, t: float) -> None:
         nonlocal stage, stage_name, total
         header = _STEP.match(line)
-        if header:
-            number, total, instruction = int(header[1]), int(header[2]), header[3].strip()
+        podman = None if header else _PODMAN_STEP.match(line)
+        if header or podman:
+            if header:
+                number, total, instruction = int(header[1]), int(header[2]), header[3].strip()
+            else:  # numbered across stages here, as the classic builder numbers them
+                number, total, instruction = len(steps) + 1, None, podman[1].strip()
             keyword, _, value = instruction.partition(" ")
             if keyword.upper() == "FROM":
                 stage += 1
@@ -103,7 +111,7 @@ def parse(
             starts.append(t)
             if on_step:
                 on_step(number, total, instruction)
-        elif steps and line.strip() == "---> Using cache":
+        elif steps and _USING_CACHE.match(line.strip()):
             steps[-1].cached = True
         elif steps and steps[-1].keyword == "FROM" and line.lstrip().startswith(("Pulling", "Digest:")):
             steps[-1].cached = False  # a pulled base image is work

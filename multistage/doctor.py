@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from . import labels as lbl
 from .buildkit import buildkit_available
-from .engine import connect, engine_facts
+from .engine import SLOW_STORAGE_DRIVERS, connect, engine_facts
 from .errors import MultistageError
 from .profiles import DOCUMENT_IMAGES, active_profile
 from .provision import PROVISION_NEEDS_BYTES, base_status, extra_ca_certificates
@@ -37,10 +37,21 @@ def run_checks() -> list[Check]:
         return [Check(False, "Docker engine", str(exc))]
     facts = engine_facts(client)
     checks.append(
-        Check(True, "Docker engine", f"{facts.server_version} (API {facts.api_version}) at {facts.host}")
+        Check(
+            True,
+            "Docker engine",
+            f"{facts.kind} {facts.server_version} (API {facts.api_version}) at {facts.host}",
+        )
     )
-    # Informational: every storage driver serves the API the tutorial reads (Podman's is "overlay").
-    checks.append(Check(True, "Storage driver", facts.storage_driver))
+    # Docker's overlay2 and Podman's overlay are the same kernel overlay filesystem; the
+    # drivers that copy layers (vfs) or are deprecated work, slowly.
+    driver = facts.storage_driver
+    if driver in SLOW_STORAGE_DRIVERS:
+        checks.append(
+            Check(False, "Storage driver", f"{driver}: copies whole layers or is deprecated; builds are slow")
+        )
+    else:
+        checks.append(Check(True, "Storage driver", driver))
     if facts.free_bytes is None:
         checks.append(Check(True, "Free disk", "engine is remote; not measured from here"))
     else:

@@ -17,12 +17,14 @@ from .errors import EngineUnavailable, MultistageError
 __all__ = [
     "API_TIMEOUT",
     "DOCKERD_LOG",
+    "SLOW_STORAGE_DRIVERS",
     "EngineFacts",
     "apt_install",
     "can_start_engine_here",
     "client_or_connect",
     "connect",
     "engine_facts",
+    "engine_kind",
     "engine_host",
     "ensure_engine",
 ]
@@ -41,6 +43,7 @@ class EngineFacts:
     """What the engine says about itself, for ``doctor`` and for reports."""
 
     host: str
+    kind: str  # "Docker Engine", "Docker Desktop" or "Podman"
     server_version: str
     api_version: str
     storage_driver: str
@@ -196,12 +199,26 @@ def engine_facts(client: docker.DockerClient) -> EngineFacts:
         free = shutil.disk_usage(root_dir).free
     return EngineFacts(
         host=host,
+        kind=engine_kind(version, info),
         server_version=version.get("Version", "?"),
         api_version=version.get("ApiVersion", "?"),
         storage_driver=info.get("Driver", "?"),
         root_dir=root_dir,
         free_bytes=free,
     )
+
+
+def engine_kind(version: dict, info: dict) -> str:
+    """Which engine answers: Podman names its components "Podman Engine", Docker Desktop its OS."""
+    if any(str(c.get("Name", "")).startswith("Podman") for c in version.get("Components") or []):
+        return "Podman"
+    if "Docker Desktop" in str(info.get("OperatingSystem", "")):
+        return "Docker Desktop"
+    return "Docker Engine"
+
+
+#: Storage drivers that copy whole layers or are deprecated: builds are slow and images large.
+SLOW_STORAGE_DRIVERS = ("vfs", "devicemapper", "aufs")
 
 
 def _short(exc: Exception) -> str:

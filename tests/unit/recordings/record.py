@@ -3,14 +3,22 @@
 Run with a reachable engine and provisioned bases:  python tests/unit/recordings/record.py
 Each recording is a real build of a fixture under tests/fixtures, written as JSON lines of
 {"t": seconds since start, "msg": engine message}.
+
+Podman's streams (podman-*.jsonl): start `podman system service --time=0 unix:///run/podman-test/podman.sock`,
+load a base into its store (`docker save multistage-local/busybox:bookworm | podman load`), and run
+with MULTISTAGE_PODMAN_SOCKET=unix:///run/podman-test/podman.sock.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
+import time
 from pathlib import Path
+
+import docker
 
 from multistage import BuildFailed, build, connect
 
@@ -51,6 +59,30 @@ def main() -> None:
         pass
 
 
+def record_podman(socket: str) -> None:
+    """Podman's compatible build stream, raw: the two-stage fixture cold and cached, and the failing one."""
+    client = docker.DockerClient(base_url=socket, timeout=600)
+    for fixture, out, nocache in (
+        ("two-stage", "podman-two-stage-cold", True),
+        ("two-stage", "podman-two-stage-cached", False),
+        ("failing", "podman-failing", True),
+    ):
+        started, lines = time.monotonic(), []
+        messages = client.api.build(
+            path=str(FIXTURES / fixture),
+            buildargs={"ALPINE_IMAGE": "multistage-local/busybox:bookworm"},
+            labels={"io.github.multistage-tutorial.project": "multistage-tutorial"},
+            tag=f"multistage-tutorial/podman-{fixture}:rec",
+            nocache=nocache,
+            rm=True,
+            forcerm=True,
+            decode=True,
+        )
+        for message in messages:
+            lines.append({"t": round(time.monotonic() - started, 4), "msg": message})
+        (HERE / f"{out}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
 def save_added_layers(client, image_id: str, out: Path) -> None:
     """Save the image, keeping only the layers above its base (the base is large and not the point)."""
     raw = b"".join(client.api.get_image(image_id))
@@ -73,4 +105,7 @@ def save_added_layers(client, image_id: str, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("MULTISTAGE_PODMAN_SOCKET"):
+        record_podman(os.environ["MULTISTAGE_PODMAN_SOCKET"])
+    else:
+        main()
