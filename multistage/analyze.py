@@ -284,7 +284,7 @@ def analyze(
         shutil.copytree(context, copy, ignore=shutil.ignore_patterns(".git"), symlinks=True)
         (copy / dockerfile).write_text(rewritten.text)
         with experiment(f"analyze {context.name}"):
-            report = _build(copy, dockerfile, target, tag, client, progress)
+            report = build(copy, dockerfile, target=target, tag=tag, client=client, progress=progress)
             sizes = _stage_sizes(copy, dockerfile, stages, report, tag, client, progress)
             measured_edits = _edits(copy, dockerfile, target, tag, client, progress) if edits else []
     final = facts(client, report.image_id)
@@ -318,10 +318,6 @@ def analyze(
     )
     analysis.findings = findings(analysis)
     return analysis
-
-
-def _build(copy, dockerfile, target, tag, client, progress) -> BuildReport:
-    return build(copy, dockerfile, target=target, tag=tag, client=client, progress=progress)
 
 
 _HEREDOC = re.compile(r"^\s*(RUN|COPY|ADD)\b.*<<-?\s*['\"]?\w+", re.IGNORECASE | re.MULTILINE)
@@ -359,7 +355,14 @@ def _stage_sizes(copy, dockerfile, stages, report, tag, client, progress) -> dic
     for stage in stages:
         if stage.index in report.stages_run and stage.name and stage.name != report.target:
             with experiment(f"stage {stage.name}"):
-                built = _build(copy, dockerfile, stage.name, f"{tag}-{_slug(stage.name)}", client, progress)
+                built = build(
+                    copy,
+                    dockerfile,
+                    target=stage.name,
+                    tag=f"{tag}-{_slug(stage.name)}",
+                    client=client,
+                    progress=progress,
+                )
             sizes[stage.index] = built.size
         elif stage.name and stage.name == report.target:
             sizes[stage.index] = report.size

@@ -292,7 +292,7 @@ def timeline(reports: dict[str, BuildReport], subject: str = "") -> Figure:
         ax.set_yticks(range(len(steps)), [_short(s.instruction, 72) for s in steps], fontsize=8)
         ax.invert_yaxis()
         ax.set_title(f"{label}: {report.seconds:.1f} s wall time", fontsize=9, loc="left")
-        stages = {s.stage: s.stage_name or f"unnamed #{s.stage}" for s in steps if s.stage >= 0}
+        stages = {s.stage: _stage_name(s.stage_name, s.stage) for s in steps if s.stage >= 0}
         key = [Patch(color=colors(stage % 10), label=name) for stage, name in sorted(stages.items())]
         ax.legend(
             handles=key, title="stage", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False
@@ -330,7 +330,7 @@ def stage_graph(
         color = "#3b75af" if stage.index in needed else "#bfbfbf"
         ax.add_patch(FancyBboxPatch((x - 0.9, y - 0.45), 1.8, 0.9, boxstyle="round,pad=0.05", color=color))
         base = stage.base if stage.base_stage is None else stages[stage.base_stage].label
-        name = stage.name or f"unnamed #{stage.index}"  # known only by its position
+        name = _stage_name(stage.name, stage.index)
         ax.text(x, y + 0.12, name, ha="center", va="center", color="white", fontsize=10, weight="bold")
         shown = base.removeprefix("multistage-local/")  # the stand-in's role is in its name
         ax.text(x, y - 0.2, _short(f"FROM {shown}", 30), ha="center", va="center", color="white", fontsize=7)
@@ -361,7 +361,7 @@ def stage_graph(
     ax.set_xlim(-1.2, 2.3 * (len(stages) - 1) + 1.2)
     ax.set_ylim(-1.9, 1.9)
     ax.axis("off")
-    goal = target or stages[-1].name or f"unnamed #{stages[-1].index}"
+    goal = target or _stage_name(stages[-1].name, stages[-1].index)
     skipped = len(stages) - len(needed)
     if report is not None:
         default = f"{report.builder}: building `{goal}` ran {len(needed)} of {len(stages)} stages"
@@ -385,6 +385,11 @@ def _label_bars(ax, bars, texts: list[str], fontsize: int = 9) -> None:
             va="bottom",
             fontsize=fontsize,
         )
+
+
+def _stage_name(name: str | None, index: int) -> str:
+    """A stage as the charts call it: its name, or ``unnamed #N`` (known only by its position)."""
+    return name or f"unnamed #{index}"
 
 
 def _capital(text: str) -> str:

@@ -120,8 +120,9 @@ def cache_mount_rebuilds(
     rows = []
     for app in apps:
         edit = MOUNTS[app][2]
-        cold_s = (known_cold or {}).get(app) or float("nan")
-        if app in cold and not (known_cold or {}).get(app):
+        known = (known_cold or {}).get(app)
+        cold_s = known or float("nan")
+        if app in cold and not known:
             with experiment(f"{app}: cold"):
                 cold_s = (
                     APPS[app]
