@@ -273,7 +273,7 @@ def analyze(
     text = read_dockerfile(context / dockerfile)
     client = client_or_connect(client)
     profile = active_profile(client, say=lambda _: None)
-    _refuse_heredocs(text, profile.name, client)
+    _refuse_heredocs(text, not profile.stands_in("docker/dockerfile"), client)
     check_instructions(text, dockerfile)
     rewritten = rewrite_bases(text, profile)
     stages = parse_stages(rewritten.text)
@@ -293,7 +293,7 @@ def analyze(
         context=context,
         dockerfile=dockerfile,
         target=target,
-        profile=profile.name,
+        profile=profile.label,
         bases=rewritten.table(),
         notes=rewritten.notes,
         stages=stages,
@@ -323,7 +323,7 @@ def analyze(
 _HEREDOC = re.compile(r"^\s*(RUN|COPY|ADD)\b.*<<-?\s*['\"]?\w+", re.IGNORECASE | re.MULTILINE)
 
 
-def _refuse_heredocs(text: str, profile: str, client: docker.DockerClient) -> None:
+def _refuse_heredocs(text: str, registry_reachable: bool, client: docker.DockerClient) -> None:
     """Heredocs need BuildKit with a Dockerfile frontend from 2022 on: the engine's own (23.0+) or a ``# syntax`` one.
 
     Raises:
@@ -334,8 +334,8 @@ def _refuse_heredocs(text: str, profile: str, client: docker.DockerClient) -> No
     version = client.version().get("Version", "0")
     major = int(re.match(r"\d+", version)[0]) if re.match(r"\d+", version) else 0
     buildkit = available_builders(client, say=lambda _: None)[0] == "buildkit"
-    # The local profile leaves `# syntax=` out (see rewrite_bases): it would fetch from a registry.
-    syntax_kept = profile != "local" and bool(re.match(r"\s*#\s*syntax\s*=", text, re.IGNORECASE))
+    # Without Docker Hub, `# syntax=` is left out (see rewrite_bases): it would fetch from there.
+    syntax_kept = registry_reachable and bool(re.match(r"\s*#\s*syntax\s*=", text, re.IGNORECASE))
     if not (buildkit and (major >= 23 or syntax_kept)):
         raise MultistageError(
             f"This Dockerfile uses heredocs (`RUN <<EOF`), which this engine (Docker {version}"

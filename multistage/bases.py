@@ -94,7 +94,7 @@ def map_reference(ref: str, profile: Profile, builds_with_npm: bool = False) -> 
         BaseImageUnavailable: The local profile has no stand-in for this kind of image; the
             sentence lists the families it has.
     """
-    if profile.name != "local" or ref == "scratch":
+    if ref == "scratch" or not profile.stands_in(normalise(ref)):
         return Mapped(ref, ref, "as written", "")
     name = normalise(ref)
     if name in profile.images:
@@ -151,7 +151,7 @@ def rewrite_bases(text: str, profile: Profile) -> Rewritten:
     """
     lines = text.splitlines()
     notes: list[str] = []
-    if profile.name == "local" and lines and _SYNTAX.match(lines[0]):
+    if profile.stands_in("docker/dockerfile") and lines and _SYNTAX.match(lines[0]):
         notes.append(f"`{lines[0].strip()}` was left out: it fetches a frontend from a registry")
         lines[0] = "# (syntax line left out by the analysis: no registry) " + lines[0]
     defaults = global_args(text)

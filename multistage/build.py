@@ -23,13 +23,14 @@ from .dockerfile import (
     read_dockerfile,
     stage_list,
 )
-from .engine import client_or_connect
+from .engine import client_or_connect, engine_kind
 from .errors import BuildFailed, EngineUnavailable, MultistageError
 from .profiles import Profile, active_profile
 from .progress import BuildProgress, shorten
 from .results import LOG_TAIL, BuildReport, BuildRequest, ParsedStream, Step
 
 __all__ = [
+    "BUILDAH",
     "BUILDERS",
     "available_builders",
     "build",
@@ -37,8 +38,13 @@ __all__ = [
     "read_recording",
 ]
 
+#: Podman's builder: Buildah, behind the same ``POST /build`` call as Docker's classic builder
+#: (whose parser also reads Buildah's stream), but with its own rules: it skips stages the
+#: target does not need and accepts ``RUN --mount``, as BuildKit does.
+BUILDAH = "buildah"
+
 #: The builders :func:`build` can drive, each a module with ``start`` and ``parse``; BuildKit first.
-BUILDERS = {buildkit.NAME: buildkit, classic.NAME: classic}
+BUILDERS = {buildkit.NAME: buildkit, classic.NAME: classic, BUILDAH: classic}
 
 _ERROR_LINE = re.compile(r"\bline (\d+)\b")
 #: What a connection that drops in the middle of a build raises, depending on where it drops.
@@ -107,7 +113,7 @@ def build(
         tag=tag,
         target=target,
         build_args=args,
-        labels=lbl.project_labels(**{lbl.PROFILE: profile.name}, **(labels or {})),
+        labels=lbl.project_labels(**{lbl.PROFILE: profile.label}, **(labels or {})),
         nocache=nocache,
     )
     implementation = BUILDERS[builder]
@@ -146,7 +152,7 @@ def build(
         tags=list(image.tags),
         size=image.attrs["Size"],
         builder=builder,
-        profile=profile.name,
+        profile=profile.label,
         dockerfile=str(dockerfile),
         context=str(context),
         target=target,
@@ -158,18 +164,24 @@ def build(
 
 
 def default_builder(client: docker.DockerClient) -> str:
-    """BuildKit where the engine builds with it — Docker's default builder since Engine 23.0 — else classic."""
-    return buildkit.NAME if _buildkit(client)[0] else classic.NAME
+    """BuildKit where the engine builds with it — Docker's default builder since Engine 23.0 — else the engine's other one."""
+    return available_builders(client, say=lambda _: None)[0]
 
 
 def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...]:
     """The builders this engine offers, the default first, with one line saying which (and why, if only one).
 
     Notebooks build with the first for everything and with every one where they compare
-    builders, so an engine without BuildKit shows the classic builder's side of each
-    comparison instead of failing.
+    builders, so an engine without BuildKit shows its own builder's side of each comparison
+    instead of failing: Docker's classic builder, or on Podman, Buildah.
     """
-    ok, reason = _buildkit(client)
+    if _engine(client)["podman"]:
+        say(
+            "Builder: Buildah, Podman's builder behind its Docker-compatible API (BuildKit and Docker's "
+            "classic builder are Docker's); where the notebook compares those two, it shows Buildah's side."
+        )
+        return (BUILDAH,)
+    ok, reason = _engine(client)["buildkit"]
     if ok:
         say(
             "Builder: BuildKit, what `docker build` uses on Docker Desktop and Docker Engine 23.0 "
@@ -183,13 +195,17 @@ def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...
     return (classic.NAME,)
 
 
-#: Per client: whether its engine builds with BuildKit (probed once; the probe is a tiny build).
+#: Per client: which engine it is and whether it builds with BuildKit (probed once; the probe is a tiny build).
 _PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _buildkit(client: docker.DockerClient) -> tuple[bool, str]:
+def _engine(client: docker.DockerClient) -> dict:
     if client not in _PROBES:
-        _PROBES[client] = buildkit.buildkit_available(client)
+        podman = engine_kind(client.version(), {}) == "Podman"
+        _PROBES[client] = {
+            "podman": podman,
+            "buildkit": (False, "Podman") if podman else buildkit.buildkit_available(client),
+        }
     return _PROBES[client]
 
 

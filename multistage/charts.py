@@ -29,11 +29,10 @@ CACHED, REBUILT, NO_WORK = "#4c9f70", "#e0833a", "#d9d9d9"
 
 def _caption(fig: Figure, profile: str | None, extra: str = "") -> None:
     if profile:
-        text = f"Base images: {profile} profile" + (
-            " (local stand-ins built from Debian packages)"
-            if profile == "local"
-            else " (the document's images)"
-        )
+        text = {
+            "local": "Base images: local profile (local stand-ins built from Debian packages)",
+            "official": "Base images: official profile (the document's images)",
+        }.get(profile, f"Base images: {profile}")
         fig.text(
             0.01,
             0.005,

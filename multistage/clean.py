@@ -38,7 +38,15 @@ def is_removable(image_labels: dict | None, tags: list[str]) -> bool:
     """
     if (image_labels or {}).get(lbl.PROJECT) != lbl.PROJECT_VALUE:
         return False
-    return all(tag.startswith(OWN_NAMESPACES) for tag in tags)
+    return all(_unqualified(tag).startswith(OWN_NAMESPACES) for tag in tags)
+
+
+def _unqualified(tag: str) -> str:
+    """Podman names its images in full (``docker.io/multistage-tutorial/go:multi``, ``localhost/...``)."""
+    for registry in ("docker.io/", "localhost/"):
+        if tag.startswith(registry):
+            return tag[len(registry) :]
+    return tag
 
 
 def clean(client: docker.DockerClient, keep_bases: bool = False, say=print) -> CleanResult:

@@ -27,10 +27,11 @@ __all__ = [
 
 def _setup(args) -> int:
     client = ensure_engine()
-    if active_profile(client).name == "local":
+    profile = active_profile(client)
+    if profile.name != "official":
         provision(client)
-    else:
-        pull_official(client)
+    if profile.name != "local":
+        pull_official(client, profile=profile)
     return 0
 
 

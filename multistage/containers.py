@@ -13,7 +13,9 @@ from pathlib import Path
 import docker
 
 from . import labels as lbl
+from .engine import ports_published_here
 from .errors import ContainerFailed, MultistageError
+from .profiles import active_profile
 from .results import LOG_TAIL
 
 __all__ = [
@@ -33,6 +35,7 @@ def run_command(
     user: str | None = None,
     environment: dict[str, str] | None = None,
     mounts: dict[str, str] | None = None,
+    network_mode: str | None = None,
 ) -> str:
     """Run ``command`` in a fresh container of ``image`` and return what it printed.
 
@@ -48,6 +51,7 @@ def run_command(
         user: Run as this user (``uid`` or ``uid:gid``) instead of the image's USER.
         environment: Extra environment variables.
         mounts: Host directory -> path in the container, mounted read-only.
+        network_mode: The container's network (``container:<id>`` shares another one's).
 
     Raises:
         MultistageError: The command exited non-zero (with ``check``) or did not finish within ``timeout``.
@@ -58,6 +62,7 @@ def run_command(
         user=user or "",
         environment=environment or {},
         volumes={str(host): {"bind": inside, "mode": "ro"} for host, inside in (mounts or {}).items()},
+        network_mode=network_mode,
         labels=lbl.project_labels(**{lbl.CONTAINER: "run"}),
     )
     try:
@@ -102,7 +107,11 @@ def smoke_test(
     timeout: float = 30,
     check: bool = True,
 ) -> SmokeResult:
-    """Run ``image``, publish ``port`` on 127.0.0.1 (an ephemeral host port) and ``GET path``.
+    """Run ``image`` and ``GET path`` on ``port``: through 127.0.0.1 here, or from the engine's side.
+
+    On an engine whose published ports are on this machine, ``port`` is published on 127.0.0.1
+    (an ephemeral host port) and fetched from here; on an engine on another machine, a helper
+    container sharing the app's network fetches it (:func:`~multistage.engine.ports_published_here`).
 
     The container is stopped and removed afterwards, also when the check fails.
 
@@ -130,9 +139,10 @@ def smoke_test(
 
 
 def _smoke_test(client: docker.DockerClient, image: str, port: int, path: str, timeout: float) -> SmokeResult:
+    here = ports_published_here()
     container = client.containers.create(
         image,
-        ports={f"{port}/tcp": ("127.0.0.1", None)},
+        ports={f"{port}/tcp": ("127.0.0.1", None)} if here else None,
         labels=lbl.project_labels(**{lbl.CONTAINER: "smoke-test"}),
     )
     started = time.monotonic()
@@ -152,18 +162,13 @@ def _smoke_test(client: docker.DockerClient, image: str, port: int, path: str, t
                     f"{image} exited with code {code} before answering GET {path}; its log says why.",
                     _log_tail(container),
                 )
-            bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
-            if bindings:
-                url = f"http://127.0.0.1:{bindings[0]['HostPort']}{path}"
-                try:
-                    with urllib.request.urlopen(url, timeout=2) as response:
-                        return SmokeResult(
-                            image, response.status, response.read().decode(), time.monotonic() - started
-                        )
-                except urllib.error.HTTPError as exc:
-                    last_error = f"HTTP {exc.code}"
-                except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-                    last_error = str(getattr(exc, "reason", exc))
+            if here:
+                answer = _get_published(container, port, path)
+            else:
+                answer = _get_from_helper(client, container, port, path)
+            if isinstance(answer, tuple):
+                return SmokeResult(image, answer[0], answer[1], time.monotonic() - started)
+            last_error = answer
             time.sleep(0.2)
         raise ContainerFailed(
             f"{image} did not answer GET {path} on port {port} with 200 within {timeout:.0f} s ({last_error}); "
@@ -172,6 +177,54 @@ def _smoke_test(client: docker.DockerClient, image: str, port: int, path: str, t
         )
     finally:
         container.remove(force=True)
+
+
+def _get_published(container, port: int, path: str) -> tuple[int, str] | str:
+    """``GET path`` on the port the engine published on this machine's 127.0.0.1: (status, body) or why not."""
+    bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
+    if not bindings:
+        return "port not published yet"
+    try:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{bindings[0]['HostPort']}{path}", timeout=2
+        ) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code}"
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+        return str(getattr(exc, "reason", exc))
+
+
+#: Run in a helper container that shares the app's network: one GET, the status then the body.
+_HELPER_GET = """
+import sys, urllib.error, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
+        print(r.status); print(r.read().decode(), end="")
+except urllib.error.HTTPError as e:
+    print("HTTP", e.code)
+except Exception as e:
+    print(getattr(e, "reason", e))
+"""
+
+
+def _get_from_helper(client: docker.DockerClient, container, port: int, path: str) -> tuple[int, str] | str:
+    """``GET path`` from a helper container in the app's network, on the engine's side.
+
+    For an engine on another machine, whose published ports this machine cannot reach. The
+    helper is the profile's Python runtime image, which every profile has on the engine.
+    """
+    helper = active_profile(client, say=lambda _: None).resolve("python:3.11-slim")
+    output = run_command(
+        client,
+        helper,
+        ["python3", "-c", _HELPER_GET, f"http://127.0.0.1:{port}{path}"],
+        timeout=20,
+        check=False,
+        network_mode=f"container:{container.id}",
+    )
+    first, _, body = output.partition("\n")
+    return (int(first), body) if first.isdigit() else first
 
 
 def copy_from_image(client: docker.DockerClient, image: str, path: str, destination: Path) -> None:

@@ -64,10 +64,10 @@ def run_checks() -> list[Check]:
         )
     try:
         profile = active_profile(client, say=lambda _: None)
-        checks.append(Check(True, "Base-image profile", f"{profile.name}: {profile.reason}"))
+        checks.append(Check(True, "Base-image profile", f"{profile.label}: {profile.reason}"))
     except MultistageError as exc:
         return checks + [Check(False, "Base-image profile", str(exc))]
-    if profile.name == "local":
+    if profile.name != "official":
         for status in base_status(client):
             state = "current" if status.current else ("out of date" if status.present else "missing")
             size = f", {status.size / 1e6:.0f} MB" if status.size else ""

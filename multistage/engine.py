@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from .errors import EngineUnavailable, MultistageError
 __all__ = [
     "API_TIMEOUT",
     "DOCKERD_LOG",
+    "PODMAN_LOG",
+    "PODMAN_SOCKET",
     "SLOW_STORAGE_DRIVERS",
     "EngineFacts",
     "apt_install",
@@ -27,10 +31,21 @@ __all__ = [
     "engine_kind",
     "engine_host",
     "ensure_engine",
+    "ports_published_here",
+    "wants_podman",
 ]
 
 #: Where a dockerd started by this project writes its log.
 DOCKERD_LOG = Path("/var/log/multistage-dockerd.log")
+
+#: Where a Podman API service started by this project writes its log.
+PODMAN_LOG = Path("/var/log/multistage-podman.log")
+
+#: Podman's standard rootful API socket (the one its systemd ``podman.socket`` unit also opens).
+PODMAN_SOCKET = "unix:///run/podman/podman.sock"
+
+#: Where the containers.conf for a Podman service started by this project is written.
+_PODMAN_CONF = Path("/etc/multistage/podman-containers.conf")
 
 #: Builds can stay silent for minutes (a long RUN step); never time out a read mid-build.
 API_TIMEOUT = 3600
@@ -51,19 +66,49 @@ class EngineFacts:
     free_bytes: int | None  # None when the engine's disk is not on this machine
 
 
+def wants_podman() -> bool:
+    """True when the user asked for Podman with ``MULTISTAGE_ENGINE=podman`` (a DOCKER_HOST still wins)."""
+    return os.environ.get("MULTISTAGE_ENGINE", "").strip().lower() == "podman"
+
+
 def engine_host() -> str | None:
-    """Return the address the docker CLI would use: DOCKER_HOST, else the current context's host.
+    """Return the address to use: DOCKER_HOST, else Podman's socket when asked for, else the docker context's.
 
     Returns:
         The address, or ``None`` for the platform default socket.
+
+    Raises:
+        MultistageError: ``MULTISTAGE_ENGINE`` names an engine this project does not know.
     """
     if os.environ.get("DOCKER_HOST"):
         return os.environ["DOCKER_HOST"]
+    choice = os.environ.get("MULTISTAGE_ENGINE", "").strip().lower()
+    if choice == "podman":
+        return PODMAN_SOCKET
+    if choice not in ("", "docker"):
+        raise MultistageError(
+            f"MULTISTAGE_ENGINE={choice!r} is not an engine this tutorial knows; set it to docker or podman, or unset it."
+        )
     try:
         context = ContextAPI.get_current_context()
     except Exception:  # a broken ~/.docker/config.json must not hide the default socket
         return None
     return context.Host if context is not None and context.Host else None
+
+
+def ports_published_here() -> bool:
+    """True when the engine's published ports are on this machine's 127.0.0.1.
+
+    So it is for an engine on a local socket (Docker Engine, and Docker Desktop and Podman
+    machines, which forward published ports to the host) or on a loopback TCP address; an
+    engine reached at another address (``tcp://build-host:2376``, ``ssh://…``) publishes
+    ports on its own machine, out of this one's reach.
+    """
+    host = engine_host()
+    if host is None or host.startswith(("unix://", "npipe://")):
+        return True
+    name = urllib.parse.urlsplit(host).hostname or ""
+    return name in ("localhost", "127.0.0.1", "::1")
 
 
 def connect(timeout: float = API_TIMEOUT) -> docker.DockerClient:
@@ -108,16 +153,17 @@ def can_start_engine_here() -> bool:
 
 
 def ensure_engine(say=print, wait_seconds: float = 90) -> docker.DockerClient:
-    """Return a client for a reachable engine, installing and starting dockerd if needed and allowed.
+    """Return a client for a reachable engine, installing and starting one if needed and allowed.
 
     An engine that already answers (DOCKER_HOST, a docker context, Docker Desktop, a system
-    service) is always used as is. Only when none answers, on Debian/Ubuntu as root, is Debian's
-    ``docker.io`` installed and ``dockerd`` started in the background, logging to
-    :data:`DOCKERD_LOG`.
+    service, Podman's socket) is always used as is. Only when none answers, on Debian/Ubuntu as
+    root, is one installed and started in the background: Debian's ``docker.io`` (``dockerd``,
+    logging to :data:`DOCKERD_LOG`), or with ``MULTISTAGE_ENGINE=podman`` Debian's ``podman``
+    serving its Docker-compatible API on :data:`PODMAN_SOCKET` (logging to :data:`PODMAN_LOG`).
 
     Args:
         say: Where progress sentences go.
-        wait_seconds: How long to wait for a freshly started dockerd to answer.
+        wait_seconds: How long to wait for a freshly started engine to answer.
 
     Returns:
         A connected client.
@@ -130,20 +176,29 @@ def ensure_engine(say=print, wait_seconds: float = 90) -> docker.DockerClient:
     except EngineUnavailable as first:
         if not can_start_engine_here():
             raise first
-    if shutil.which("dockerd") is None:
-        say("No Docker engine found; installing Debian's docker.io package (about a minute)...")
+    if wants_podman():
+        name, package, command, log = "Podman", ["podman", "runc"], _podman_command(), PODMAN_LOG
+    else:
+        name, package, command, log = "dockerd", ["docker.io"], ["dockerd"], DOCKERD_LOG
+    if shutil.which(command[0]) is None:
+        say(f"No {name} found; installing Debian's {package[0]} package (about a minute)...")
         try:
-            apt_install(["docker.io"], say=lambda _: None)
+            apt_install(package, say=lambda _: None)
         except MultistageError as exc:
             raise EngineUnavailable(f"{exc} Otherwise, {_FIX}.") from exc
-    say(f"Starting dockerd in the background (log: {DOCKERD_LOG})...")
-    DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
-    with open(DOCKERD_LOG, "ab") as log:
+    environment = dict(os.environ)
+    if wants_podman():
+        environment["CONTAINERS_CONF"] = str(_write_podman_conf())
+        Path(PODMAN_SOCKET.removeprefix("unix://")).parent.mkdir(parents=True, exist_ok=True)
+    say(f"Starting {name} in the background (log: {log})...")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
         subprocess.Popen(
-            ["dockerd"],
-            stdout=log,
+            command,
+            stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env=environment,
             start_new_session=True,
         )
     deadline = time.monotonic() + wait_seconds
@@ -153,13 +208,43 @@ def ensure_engine(say=print, wait_seconds: float = 90) -> docker.DockerClient:
         except EngineUnavailable:
             if time.monotonic() > deadline:
                 raise EngineUnavailable(
-                    f"dockerd was started but did not answer within {wait_seconds:.0f} s; "
-                    f"read {DOCKERD_LOG} for the reason."
+                    f"{name} was started but did not answer within {wait_seconds:.0f} s; read {log} for the reason."
                 ) from None
             time.sleep(0.5)
             continue
-        say(f"Docker engine {client.version().get('Version', '?')} is running.")
+        facts = engine_facts(client)
+        say(f"{facts.kind} {facts.server_version} is running at {facts.host}.")
         return client
+
+
+def _podman_command() -> list[str]:
+    return ["podman", "system", "service", "--time=0", PODMAN_SOCKET]
+
+
+def _write_podman_conf() -> Path:
+    """Write the containers.conf of a Podman service this project starts, and return its path.
+
+    Podman gives containers rlimits of its own (1048576 open files) unless told otherwise;
+    where the process may not raise them (no CAP_SYS_RESOURCE, as in many sandboxes and CI
+    machines) every ``podman run`` then fails with "error setting rlimit". Containers are
+    given this machine's hard limits instead (the process count capped at ``pid_max``, to
+    which Podman lowers its own). runc is named because crun 1.8 refuses hybrid cgroup hierarchies.
+    """
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    nproc = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+    pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    nproc = pid_max if nproc == resource.RLIM_INFINITY else min(nproc, pid_max)
+    if nofile == resource.RLIM_INFINITY:
+        nofile = 1048576
+    _PODMAN_CONF.parent.mkdir(parents=True, exist_ok=True)
+    _PODMAN_CONF.write_text(
+        "# Written by `python -m multistage setup` for the Podman service it starts.\n"
+        "[containers]\n"
+        f'default_ulimits = ["nofile={nofile}:{nofile}", "nproc={nproc}:{nproc}"]\n'
+        "[engine]\n"
+        'runtime = "runc"\n'
+    )
+    return _PODMAN_CONF
 
 
 def apt_install(packages: list[str], say=print) -> None:

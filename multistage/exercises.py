@@ -11,6 +11,7 @@ from pathlib import Path
 import docker
 
 from .apps import APPS, build_text
+from .build import default_builder
 from .cache import cache_root, write_atomically
 from .containers import smoke_test
 from .contents import facts, files_by_stage, node_modules
@@ -155,7 +156,7 @@ def _build_and_serve(app: str, dockerfile_text: str, client: docker.DockerClient
 
 @_recorded
 def check_tests_gate_the_image(
-    dockerfile_text: str, client: docker.DockerClient | None = None, builder: str = "buildkit"
+    dockerfile_text: str, client: docker.DockerClient | None = None, builder: str | None = None
 ) -> CheckResult:
     """Exercise (notebook 04): a failing Go test must stop the build, under BuildKit too.
 
@@ -166,11 +167,14 @@ def check_tests_gate_the_image(
     Args:
         dockerfile_text: The learner's Dockerfile for ``sample_apps/go``.
         client: Docker client.
-        builder: The builder to check with; BuildKit is the one that skips unneeded stages.
+        builder: The builder to check with; ``None``: the engine's default, BuildKit (or on Podman,
+            Buildah), which skips the stages the target does not need.
 
     Returns:
         The :class:`CheckResult` (also printed).
     """
+    client = client_or_connect(client)
+    builder = builder or default_builder(client)
     client, report = _build_and_serve("go", dockerfile_text, client, builder=builder)
     if isinstance(report, CheckResult):
         return report
@@ -213,14 +217,14 @@ def check_tests_gate_the_image(
 
 @_recorded
 def check_third_stage(
-    dockerfile_text: str, client: docker.DockerClient | None = None, builder: str = "buildkit"
+    dockerfile_text: str, client: docker.DockerClient | None = None, builder: str | None = None
 ) -> CheckResult:
     """Exercise (notebook 05): the two-builder app's image must also hold a file from a third stage.
 
     Args:
         dockerfile_text: The learner's Dockerfile for ``sample_apps/fullstack``.
         client: Docker client.
-        builder: The builder to check with.
+        builder: The builder to check with; ``None``: the engine's default.
 
     Returns:
         The :class:`CheckResult` (also printed).
@@ -437,17 +441,12 @@ def check_go_cache_mount(
     client = client_or_connect(client)
     try:
         if cold_seconds is None:
-            cold_seconds = (
-                APPS["go"]
-                .build("multi", client=client, builder="buildkit", nocache=True, progress=False)
-                .seconds
-            )
+            cold_seconds = APPS["go"].build("multi", client=client, nocache=True, progress=False).seconds
         rebuilt = run_scenarios(
             "go",
             edits=["source edit"],
             dockerfile_text=dockerfile_text,
             client=client,
-            builder="buildkit",
             progress=False,
         ).rebuilds["source edit"]
         smoke_test(client, rebuilt.image_id, APPS["go"].port)

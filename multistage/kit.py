@@ -38,6 +38,7 @@ from .apps import SAMPLE_APPS
 from .build import build
 from .bundle import export_bundle, import_bundle
 from .containers import run_command
+from .engine import engine_host, ports_published_here
 from .errors import MultistageError
 from .profiles import KIT_RECIPES, LOCAL, RECIPES, RECIPES_BY_NAME, kit_state_file
 from .progress import experiment
@@ -102,6 +103,7 @@ def pack(
     Raises:
         MultistageError: An unknown platform, or an install that failed (the sentence names it).
     """
+    _require_engine_here()
     directory = Path(directory).resolve()
     unknown = set(platforms) - set(PLATFORMS)
     if unknown:
@@ -178,6 +180,7 @@ def serve(client: docker.DockerClient, directory: str | Path = KIT_DIR, say=prin
     Raises:
         MultistageError: ``directory`` is not a packed kit, or its architecture is not the engine's.
     """
+    _require_engine_here()
     directory = Path(directory).resolve()
     if not (directory / MANIFEST).is_file():
         raise MultistageError(
@@ -232,6 +235,15 @@ def _servers(client: docker.DockerClient, directory: Path, room: bool, say):
         yield served
     finally:
         stop(client, say=lambda _: None)
+
+
+def _require_engine_here() -> None:
+    """The servers read and write the kit on this machine's disk and answer on its 127.0.0.1."""
+    if not ports_published_here():
+        raise MultistageError(
+            f"The workshop kit serves packages from this machine's disk and ports, which the engine at "
+            f"{engine_host()} cannot use; pack and serve the kit with an engine on this laptop."
+        )
 
 
 def _start(client: docker.DockerClient, directory: Path, room: bool, say) -> Served:

@@ -22,6 +22,7 @@ __all__ = [
     "OFFICIAL",
     "RECIPES",
     "RECIPES_BY_NAME",
+    "REGISTRY_PROBES",
     "SUITE",
     "Profile",
     "Recipe",
@@ -30,6 +31,7 @@ __all__ = [
     "image_present",
     "kit_state_file",
     "pull_official",
+    "registry_of",
 ]
 
 #: Namespace of every local stand-in; never an official name.
@@ -45,7 +47,17 @@ DOCUMENT_IMAGES = {
     "python:3.11": "Python builder",
     "python:3.11-slim": "Python runtime",
     "nginx:alpine": "web server",
+    "gcr.io/distroless/static-debian12": "distroless runtime",
 }
+
+#: Each registry the document's images come from, with the small image whose pull probes it.
+REGISTRY_PROBES = {"docker.io": "alpine:latest", "gcr.io": "gcr.io/distroless/static-debian12"}
+
+
+def registry_of(ref: str) -> str:
+    """The registry an image reference names (``gcr.io``, ``localhost:5000``), else Docker Hub's ``docker.io``."""
+    first, _, rest = ref.partition("/")
+    return first if rest and ("." in first or ":" in first or first == "localhost") else "docker.io"
 
 
 @dataclass(frozen=True)
@@ -204,14 +216,28 @@ class Profile:
     """Which images play the roles of the document's base images.
 
     Attributes:
-        name: ``official`` or ``local``.
-        images: Official reference -> the image used for it.
+        name: ``official``, ``local``, or ``mixed`` (official where its registry can be reached,
+            local stand-ins for the images of the registries in ``stood_in``).
+        images: Official reference -> the image used for it (only those replaced).
         reason: Why this profile was chosen (printed and kept in results).
+        stood_in: For ``mixed``: the registries whose images are replaced.
     """
 
     name: str
     images: dict[str, str] = field(default_factory=dict)
     reason: str = ""
+    stood_in: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """What build reports and the charts' captions say: ``official``, ``local``, or the mix."""
+        if self.name != "mixed":
+            return self.name
+        return f"official, with local stand-ins for {' and '.join(self.stood_in)} images"
+
+    def stands_in(self, ref: str) -> bool:
+        """True when ``ref``'s image is replaced by a local stand-in under this profile."""
+        return self.name == "local" or (self.name == "mixed" and registry_of(ref) in self.stood_in)
 
     def resolve(self, ref: str) -> str:
         """Return the image used for ``ref`` under this profile."""
@@ -233,14 +259,16 @@ class Profile:
         Raises:
             BaseImageUnavailable: A base is missing (local profile) or has no stand-in.
         """
-        if self.name != "local":
+        if self.name == "official":
             return
         for ref in refs:
             if ref in self.images:
                 raise BaseImageUnavailable(
-                    f"{dockerfile} names {ref} directly in FROM, which cannot be pulled offline; declare "
+                    f"{dockerfile} names {ref} directly in FROM, which cannot be pulled here; declare "
                     f"it as `ARG BASE_IMAGE={ref}` before the first FROM and use `FROM ${{BASE_IMAGE}}`."
                 )
+            if self.name == "mixed" and not ref.startswith(LOCAL_NAMESPACE + "/"):
+                continue  # an official image of a registry that answers
             if not ref.startswith(LOCAL_NAMESPACE + "/"):
                 raise BaseImageUnavailable(
                     f"{dockerfile} needs {ref}, which the local profile has no stand-in for; use one of "
@@ -259,16 +287,17 @@ LOCAL = Profile("local", {ref: recipe.tag for recipe in RECIPES for ref in recip
 _active: Profile | None = None
 
 
-def decide_profile(requested: str, official_present: bool, pull_error: str | None) -> tuple[str, str]:
-    """Decide which profile to use.
+def decide_profile(requested: str, official_present: bool, unreachable: dict[str, str]) -> Profile:
+    """Decide which profile to use: per registry, official where it answers, local stand-ins where not.
 
     Args:
         requested: ``auto``, ``official`` or ``local``.
         official_present: Every document image is already on the engine.
-        pull_error: Why pulling an official image failed, or ``None`` if it worked (or was not tried).
+        unreachable: Registry -> why pulling its probe image failed, for the registries that
+            were tried and failed (``auto`` only).
 
     Returns:
-        ``(profile name, reason)``.
+        The :class:`Profile` (without the workshop kit's images; :func:`active_profile` adds them).
 
     Raises:
         MultistageError: ``requested`` is not a known profile.
@@ -278,42 +307,58 @@ def decide_profile(requested: str, official_present: bool, pull_error: str | Non
             f"Unknown base-image profile {requested!r}; set MULTISTAGE_PROFILE to auto, official or local."
         )
     if requested == "local":
-        return "local", "requested (MULTISTAGE_PROFILE=local)"
+        return Profile("local", LOCAL.images, "requested (MULTISTAGE_PROFILE=local)")
     if requested == "official":
-        return "official", "requested (MULTISTAGE_PROFILE=official)"
+        return Profile("official", {}, "requested (MULTISTAGE_PROFILE=official)")
     if official_present:
-        return "official", "the document's official images are on this engine"
-    if pull_error is None:
-        return "official", "the document's official images can be pulled"
-    return "local", f"official images cannot be pulled ({pull_error})"
+        return Profile("official", {}, "the document's official images are on this engine")
+    if not unreachable:
+        return Profile("official", {}, "the document's official images can be pulled")
+    if set(unreachable) >= set(REGISTRY_PROBES):
+        return Profile(
+            "local", LOCAL.images, f"official images cannot be pulled ({next(iter(unreachable.values()))})"
+        )
+    stood_in = tuple(sorted(unreachable))
+    images = {ref: tag for ref, tag in LOCAL.images.items() if registry_of(ref) in stood_in}
+    except_ = "; ".join(
+        f"{', '.join(f'{ref} ({role})' for ref, role in DOCUMENT_IMAGES.items() if registry_of(ref) == registry)}: "
+        f"local stand-in, {registry} not reachable ({unreachable[registry]})"
+        for registry in stood_in
+    )
+    return Profile("mixed", images, f"official images, except {except_}", stood_in)
 
 
 def active_profile(client: docker.DockerClient | None = None, say=None) -> Profile:
     """Return the base-image profile for this process, choosing it on first use.
 
-    ``MULTISTAGE_PROFILE`` (``auto`` by default) decides; ``auto`` uses the official images when
-    they are present or pullable within a short timeout, else the local stand-ins.
+    ``MULTISTAGE_PROFILE`` (``auto`` by default) decides; ``auto`` uses the official images of
+    every registry that has them on the engine or lets them be pulled within a short timeout,
+    and the local stand-ins for the others (said once, in the printed reason).
     """
     global _active
     if _active is None:
         client = client_or_connect(client)
         requested = os.environ.get("MULTISTAGE_PROFILE", "auto").strip().lower() or "auto"
-        present = all(image_present(client, ref) for ref in DOCUMENT_IMAGES)
-        pull_error = None
-        if requested == "auto" and not present:
-            pull_error = _try_pull("alpine:latest")
-        name, reason = decide_profile(requested, present, pull_error)
-        base = LOCAL if name == "local" else OFFICIAL
-        served = _served_kit(client) if name == "local" else None
+        present = {ref: image_present(client, ref) for ref in DOCUMENT_IMAGES}
+        unreachable: dict[str, str] = {}
+        if requested == "auto" and not all(present.values()):
+            for registry, probe in REGISTRY_PROBES.items():
+                if all(present[ref] for ref in DOCUMENT_IMAGES if registry_of(ref) == registry):
+                    continue
+                error = _try_pull(probe)
+                if error is not None:
+                    unreachable[registry] = error
+        decided = decide_profile(requested, all(present.values()), unreachable)
+        served = _served_kit(client) if decided.name == "local" else None
         if served:
-            base = Profile(
-                "local", {ref: served["images"].get(tag, tag) for ref, tag in LOCAL.images.items()}
+            decided = Profile(
+                "local",
+                {ref: served["images"].get(tag, tag) for ref, tag in LOCAL.images.items()},
+                decided.reason
+                + f"; npm and PyPI packages from the workshop kit's servers ({served['npm']}, {served['pypi']})",
             )
-            reason += (
-                f"; npm and PyPI packages from the workshop kit's servers ({served['npm']}, {served['pypi']})"
-            )
-        _active = Profile(base.name, base.images, reason)
-        (say or print)(f"Base-image profile: {_active.name} ({reason}).")
+        _active = decided
+        (say or print)(f"Base-image profile: {_active.label} ({_active.reason}).")
     return _active
 
 

@@ -9,7 +9,7 @@ import docker
 import pandas as pd
 
 from ..apps import APPS
-from ..build import build
+from ..build import available_builders, build, default_builder
 from ..dockerfile import Listing, listing
 from ..engine import client_or_connect
 from ..errors import BuildFailed
@@ -85,7 +85,7 @@ def mount_support(client: docker.DockerClient | None = None) -> pd.DataFrame:
             Path(tmp, "Dockerfile").write_text(
                 f"ARG ALPINE_IMAGE=alpine:latest\nFROM ${{ALPINE_IMAGE}}\n{line}\n"
             )
-            for builder in ("buildkit", "classic"):
+            for builder in available_builders(client, say=lambda _: None):
                 try:
                     with experiment(f"does {builder} take {feature}?"):
                         build(tmp, client=client, builder=builder, nocache=True, progress=False)
@@ -102,10 +102,12 @@ def cache_mount_rebuilds(
     client: docker.DockerClient | None = None,
     progress: bool = True,
     known_cold: dict[str, float | None] | None = None,
+    builder: str | None = None,
 ) -> pd.DataFrame:
     """For each app, the edit that reruns its slow step, without and with a cache mount.
 
-    All with BuildKit, in temporary copies. ``without_s`` and ``with_s`` are the rebuilds
+    All with ``builder`` (``None``: the engine's default, BuildKit, or Buildah on Podman; both
+    keep cache mounts between builds), in temporary copies. ``without_s`` and ``with_s`` are the rebuilds
     after a fresh edit, each after one build of the same Dockerfile (with the mount, that
     build fills the cache; on later runs the mount is still warm, as it would be on a
     developer's machine). For the apps in ``cold``, ``cold_s`` is a ``--no-cache`` build of
@@ -117,6 +119,7 @@ def cache_mount_rebuilds(
         where no cold build was asked for), and ``mount_changed_s``: with minus without.
     """
     client = client_or_connect(client)
+    builder = builder or default_builder(client)
     rows = []
     for app in apps:
         edit = MOUNTS[app][2]
@@ -126,18 +129,18 @@ def cache_mount_rebuilds(
             with experiment(f"{app}: cold"):
                 cold_s = (
                     APPS[app]
-                    .build("multi", client=client, builder="buildkit", nocache=True, progress=progress)
+                    .build("multi", client=client, builder=builder, nocache=True, progress=progress)
                     .seconds
                 )
         with experiment(f"{app}: without a cache mount"):
-            without = run_scenarios(app, edits=[edit], client=client, builder="buildkit", progress=progress)
+            without = run_scenarios(app, edits=[edit], client=client, builder=builder, progress=progress)
         with experiment(f"{app}: with a cache mount"):
             mounted = run_scenarios(
                 app,
                 edits=[edit],
                 dockerfile_text=with_cache_mounts(app),
                 client=client,
-                builder="buildkit",
+                builder=builder,
                 progress=progress,
             )
         rows.append(

@@ -43,29 +43,35 @@ def chromium():
 
 
 @pytest.fixture(scope="module")
-def lab():
-    """JupyterLab as `make lab` starts it; its URL with the token."""
+def lab(tmp_path_factory):
+    """JupyterLab as `make lab` starts it on a participant's first launch; its URL with the token."""
+    home = tmp_path_factory.mktemp("lab")
+    log = open(home / "lab.log", "w")  # a file, not a pipe: a pipe nobody reads would block the server
     process = subprocess.Popen(
         [sys.executable, "-m", "multistage", "lab"],
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # No workspace saved yet (an earlier session's open tabs would be restored otherwise).
+        env=dict(os.environ, JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces")),
     )
     url = None
     deadline = time.monotonic() + 120
-    lines = []
     while url is None and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        lines.append(line)
-        found = re.search(r"(http://127\.0\.0\.1:\d+/lab\S*\?token=\w+)", line)
-        url = found[1] if found else None
-    if url is None:
+        found = re.search(r"(http://127\.0\.0\.1:\d+/lab\S*\?token=\w+)", (home / "lab.log").read_text())
+        if found:
+            url = found[1]
+        else:
+            time.sleep(0.5)
+    try:
+        if url is None:
+            pytest.fail("JupyterLab printed no URL within 120 s:\n" + (home / "lab.log").read_text()[-2000:])
+        yield url
+    finally:
         os.killpg(process.pid, signal.SIGTERM)
-        pytest.fail("JupyterLab printed no URL within 120 s:\n" + "".join(lines[-20:]))
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+        process.wait(timeout=30)
+        log.close()
 
 
 def test_jupyterlab_opens_on_the_first_notebook_without_pop_ups_and_runs_a_notebook_clean(chromium, lab):

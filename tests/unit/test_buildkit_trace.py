@@ -7,7 +7,7 @@ import tarfile
 import pytest
 
 from multistage import buildkit, classic
-from multistage.build import available_builders, read_recording
+from multistage.build import available_builders, default_builder, read_recording
 from multistage.buildkit import TRACE_ID, context_tar, decode_status
 from multistage.errors import MultistageError
 
@@ -111,12 +111,22 @@ def test_without_buildkit_the_notebooks_get_the_classic_builder_and_a_visible_no
         buildkit, "buildkit_available", lambda client: (False, "the engine ignored version=2")
     )
     said = []
-    engine = type("Engine", (), {})()  # any object stands for the client: the probe is replaced
+    engine = type("Engine", (), {"version": lambda self: {"Components": [{"Name": "Engine"}]}})()
     assert available_builders(engine, say=said.append) == ("classic",)
     assert said == [
         "Builder: classic, because BuildKit is not available on this engine (the engine ignored "
         "version=2); this notebook shows the classic builder only, and its BuildKit checks are skipped."
     ]
+
+
+def test_on_podman_the_notebooks_get_buildah_and_are_told_so(monkeypatch):
+    monkeypatch.setattr(buildkit, "buildkit_available", lambda client: pytest.fail("Podman is not probed"))
+    said = []
+    # What Podman 4.3.1's compatible API answers to GET /version (recorded through the Docker SDK).
+    podman = type("Engine", (), {"version": lambda self: {"Components": [{"Name": "Podman Engine"}]}})()
+    assert available_builders(podman, say=said.append) == ("buildah",)
+    assert default_builder(podman) == "buildah"
+    assert said[0].startswith("Builder: Buildah, Podman's builder behind its Docker-compatible API")
 
 
 def test_a_stage_built_from_a_stage_has_no_from_vertex_and_its_steps_still_map(recordings, fixtures):

@@ -8,30 +8,61 @@ from multistage import provision
 from multistage.clean import is_removable
 from multistage.errors import BaseImageUnavailable, MultistageError
 from multistage.labels import PROJECT, PROJECT_VALUE
-from multistage.profiles import DOCUMENT_IMAGES, LOCAL, LOCAL_NAMESPACE, RECIPES, decide_profile
+from multistage.profiles import DOCUMENT_IMAGES, LOCAL, LOCAL_NAMESPACE, RECIPES, decide_profile, registry_of
 from multistage.provision import recipe_hash
+
+#: What pulling each registry's probe image said on this project's machines (engine 20.10, no registry).
+DOCKER_HUB_DOWN = 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host'
+GCR_DOWN = 'Get "https://gcr.io/v2/": dial tcp: lookup gcr.io on 10.255.255.53:53: no such host'
 
 
 @pytest.mark.parametrize(
-    ("requested", "present", "pull_error", "expected"),
+    ("requested", "present", "unreachable", "expected"),
     [
-        ("auto", True, None, "official"),
-        ("auto", False, None, "official"),
-        ("auto", False, "no such host", "local"),
-        ("local", True, None, "local"),
-        ("official", False, "no such host", "official"),
+        ("auto", True, {}, "official"),
+        ("auto", False, {}, "official"),
+        ("auto", False, {"docker.io": DOCKER_HUB_DOWN, "gcr.io": GCR_DOWN}, "local"),
+        ("auto", False, {"gcr.io": GCR_DOWN}, "mixed"),
+        ("local", True, {}, "local"),
+        ("official", False, {"docker.io": DOCKER_HUB_DOWN}, "official"),
     ],
 )
-def test_profile_decision(requested, present, pull_error, expected):
-    name, reason = decide_profile(requested, present, pull_error)
-    assert name == expected
-    if name == "local" and requested == "auto":
-        assert pull_error in reason
+def test_profile_decision(requested, present, unreachable, expected):
+    profile = decide_profile(requested, present, unreachable)
+    assert profile.name == expected
+    if requested == "auto" and unreachable:
+        assert next(iter(unreachable.values())) in profile.reason
+
+
+def test_with_one_registry_cut_off_only_its_images_are_stood_in_and_the_reason_says_so_once():
+    profile = decide_profile("auto", False, {"gcr.io": GCR_DOWN})
+    assert profile.resolve("gcr.io/distroless/static-debian12") == LOCAL.resolve(
+        "gcr.io/distroless/static-debian12"
+    )
+    assert profile.resolve("golang:1.21") == "golang:1.21", "Docker Hub's images stay official"
+    assert profile.build_args_for(
+        "ARG G=golang:1.21\nARG D=gcr.io/distroless/static-debian12\nFROM ${G}\n"
+    ) == {"D": LOCAL.resolve("gcr.io/distroless/static-debian12")}
+    assert profile.reason.startswith(
+        "official images, except gcr.io/distroless/static-debian12 (distroless runtime): local stand-in, gcr.io not reachable"
+    )
+    assert profile.label == "official, with local stand-ins for gcr.io images"
+
+
+def test_registry_of_a_reference():
+    assert [
+        registry_of(r) for r in ("alpine:latest", "library/node:18", "gcr.io/distroless/static-debian12")
+    ] == [
+        "docker.io",
+        "docker.io",
+        "gcr.io",
+    ]
+    assert registry_of("localhost:5000/x/y:1") == "localhost:5000"
 
 
 def test_unknown_profile_is_one_clear_sentence():
     with pytest.raises(MultistageError, match="MULTISTAGE_PROFILE"):
-        decide_profile("fast", False, None)
+        decide_profile("fast", False, {})
 
 
 def test_every_document_image_has_a_local_stand_in_in_our_namespace():
@@ -69,6 +100,10 @@ def test_clean_only_takes_labelled_images_tagged_in_our_namespaces():
     ours = {PROJECT: PROJECT_VALUE}
     assert is_removable(ours, [])
     assert is_removable(ours, ["multistage-local/node-builder:18", "multistage-tutorial/go:multi"])
+    assert is_removable(
+        ours, ["docker.io/multistage-tutorial/go:multi", "localhost/multistage-local/static:bookworm"]
+    ), "Podman names the same images in full"
+    assert not is_removable(ours, ["docker.io/library/myapp:latest", "localhost/myapp:latest"])
     assert not is_removable(ours, ["myapp:latest"]), (
         "a user's image built FROM a tutorial base inherits the label"
     )

@@ -1,0 +1,81 @@
+"""Podman's Docker-compatible API: started the way a user asks for it, and every notebook run against it.
+
+``MULTISTAGE_ENGINE=podman`` makes the project use Podman's socket; where nothing answers
+there (a clean machine), ``ensure_engine`` installs Debian's podman and starts its API service,
+as ``make setup`` does. The local bases are provisioned into Podman's image store, every notebook
+runs top to bottom, then ``clean`` and the bundle are tried on that store. A service this test
+started is stopped afterwards; Podman's images stay, like Docker's after the other tests.
+"""
+
+import os
+import signal
+import subprocess
+
+import pytest
+
+from multistage.build import available_builders
+from multistage.bundle import export_bundle
+from multistage.clean import clean
+from multistage.engine import engine_facts, ensure_engine, wants_podman
+from multistage.errors import MultistageError
+from multistage.profiles import RECIPES_BY_NAME
+from multistage.provision import base_status, provision
+from multistage.runner import NOTEBOOKS, execute_notebook
+
+pytestmark = pytest.mark.slow
+
+SERVICE = "podman system service --time=0"
+
+
+def _services() -> set[int]:
+    found = subprocess.run(["pgrep", "-f", SERVICE], capture_output=True, text=True).stdout.split()
+    return {int(pid) for pid in found}
+
+
+@pytest.fixture(scope="module")
+def podman(tmp_path_factory):
+    """A client for Podman's API, started by the project if nothing answers; stopped afterwards if so."""
+    patch = pytest.MonkeyPatch()
+    patch.delenv("DOCKER_HOST", raising=False)
+    patch.setenv("MULTISTAGE_ENGINE", "podman")
+    before = _services()
+    try:
+        client = ensure_engine(say=lambda _: None)
+    except MultistageError as exc:
+        patch.undo()
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set, so the Podman test must run, but: {exc}")
+        pytest.skip(str(exc))
+    try:
+        yield client
+    finally:
+        for pid in _services() - before:
+            os.kill(pid, signal.SIGTERM)
+        patch.undo()
+
+
+def test_every_notebook_runs_on_podman(podman, tmp_path):
+    assert wants_podman()
+    facts = engine_facts(podman)
+    assert facts.kind == "Podman", (
+        f"MULTISTAGE_ENGINE=podman reaches Podman, not {facts.kind} at {facts.host}"
+    )
+    assert available_builders(podman, say=lambda _: None) == ("buildah",)
+    for status in provision(podman, say=lambda _: None):
+        assert status.current, f"{status.recipe.tag} provisioned into Podman's store"
+    failed = {}
+    for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
+        run = execute_notebook(notebook, tmp_path / "out", say=lambda _: None)
+        if run.error:
+            failed[notebook.name] = run.error
+    assert not failed, f"notebooks that failed on Podman: {failed}"
+
+    bundle = tmp_path / "static.tar"
+    export_bundle(podman, bundle, say=lambda _: None, recipes=[RECIPES_BY_NAME["static"]])
+    assert bundle.stat().st_size > 1e6, "a bundle is written from Podman's store"
+    clean(podman, keep_bases=True, say=lambda _: None)
+    left = [
+        image.tags for image in podman.images.list() if any("multistage-tutorial/" in t for t in image.tags)
+    ]
+    assert not left, f"clean removes the tutorial's images from Podman's store: {left}"
+    assert all(status.current for status in base_status(podman)), "clean --keep-bases keeps the bases"
