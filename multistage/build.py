@@ -289,8 +289,12 @@ def _failure(parsed: ParsedStream, text: str, builder: str, stages=()) -> BuildF
 
 
 def _drop_label_steps(steps: list[Step], labels: dict[str, str]) -> list[Step]:
-    """Remove the trailing ``LABEL`` steps the engine appends for the ``labels`` build option."""
+    """Remove the trailing ``LABEL`` steps the engine appends for the ``labels`` build option.
+
+    Docker's classic builder writes them ``LABEL key=value``, Podman's Buildah ``LABEL "key"="value"``.
+    """
     added = {f"LABEL {key}={value}" for key, value in labels.items()}
+    added |= {f'LABEL "{key}"="{value}"' for key, value in labels.items()}
     steps = list(steps)
     while steps and steps[-1].instruction in added:
         steps.pop()

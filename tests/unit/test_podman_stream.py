@@ -5,7 +5,7 @@ fixtures' ALPINE_IMAGE set to the busybox stand-in loaded into Podman's store (s
 """
 
 from multistage import classic
-from multistage.build import read_recording
+from multistage.build import _drop_label_steps, read_recording
 from multistage.engine import engine_kind
 
 
@@ -20,6 +20,13 @@ def test_steps_numbered_per_stage_by_podman_are_numbered_across_the_build(record
     assert parsed.steps[0].stage_name == "builder" and parsed.steps[4].stage_name is None
     assert parsed.steps[6].instruction == "COPY --from=builder /src/shout.txt ."
     assert parsed.image_id.startswith("sha256:") and parsed.error is None
+
+
+def test_the_label_step_podman_appends_for_the_labels_option_is_not_counted(recordings):
+    steps = _parse(recordings, "podman-two-stage-cold").steps
+    assert steps[-1].instruction == 'LABEL "io.github.multistage-tutorial.project"="multistage-tutorial"'
+    kept = _drop_label_steps(steps, {"io.github.multistage-tutorial.project": "multistage-tutorial"})
+    assert kept == steps[:-1], "only the appended label step goes; the Dockerfile's own steps stay"
 
 
 def test_podmans_using_cache_marks_the_step_cached(recordings):
