@@ -114,7 +114,9 @@ def build_seconds(reports: dict[str, BuildReport], subject: str = "") -> Figure:
     _label_bars(ax, bars, [f"{value:.1f} s" for value in seconds], fontsize=9)
     ax.set_ylabel("Build time (s)")
     others = list(zip(labels[1:], seconds[1:], strict=True))
-    if all(value <= seconds[0] for _, value in others):
+    if not others:  # one builder on this engine: nothing to compare it with
+        finding = f"{labels[0]} build {seconds[0]:.1f} s"
+    elif all(value <= seconds[0] for _, value in others):
         compared = ", ".join(f"{label} {_percent(value / seconds[0])}" for label, value in others)
         finding = f"{compared} of the {labels[0]} build's time"
     else:

@@ -269,7 +269,7 @@ def judge_practices(
             "Consider using a specific stage for testing",
             HOLDS_PARTLY if test_steps else NOT_HOLDS,
             f"python/Dockerfile.best: {len(test_steps)} test-stage steps in every production build, because "
-            "production copies from `test`; BuildKit skips a test stage nothing copies from (notebook 04)",
+            "production copies from `test`; a builder that skips unneeded stages (notebook 04) leaves out a test stage nothing copies from",
             notebook,
             "6. A stage for testing",
         )

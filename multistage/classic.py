@@ -13,7 +13,7 @@ from pathlib import Path
 
 import docker
 
-from .dockerfile import from_parts
+from .dockerfile import Stage, from_parts, parse_stages
 from .results import BuildRequest, ParsedStream, Step, error_text
 
 __all__ = [
@@ -70,12 +70,13 @@ def parse(
 
     The engine sends a step header and its newline as separate messages, so ``stream`` text is
     joined before it is split into lines. A step's seconds run from its header to the next
-    header (or the end of the stream). The stream names every step itself, so
-    ``dockerfile_text`` is not needed (it is part of the builders' common signature).
+    header (or the end of the stream). The stream names every step itself; ``dockerfile_text``
+    tells which stage a ``FROM`` starts, because Podman's Buildah skips stages the target does
+    not need, so counting ``FROM`` lines would misnumber the stages after a skipped one.
 
     Args:
         messages: ``(seconds since start, decoded message)`` pairs, in arrival order.
-        dockerfile_text: Unused.
+        dockerfile_text: The Dockerfile built (without it, stages are numbered in the order they ran).
         on_step: Called with ``(number, total, instruction)`` each time a step starts.
 
     Returns:
@@ -91,6 +92,7 @@ def parse(
     stage = -1
     stage_name = None
     last_t = 0.0
+    stages = parse_stages(dockerfile_text) if dockerfile_text.strip() else []
 
     def handle(line: str, t: float) -> None:
         nonlocal stage, stage_name, total
@@ -103,8 +105,8 @@ def parse(
                 number, total, instruction = len(steps) + 1, None, podman[1].strip()
             keyword, _, value = instruction.partition(" ")
             if keyword.upper() == "FROM":
-                stage += 1
                 stage_name = from_parts(value)[1]
+                stage = _stage_index(stages, stage_name, stage)
             step = Step(number, stage, stage_name, instruction, False, 0.0)
             step.cached = not step.does_work
             steps.append(step)
@@ -140,3 +142,13 @@ def parse(
         step.start = round(start - starts[0], 4)
     failed = steps[-1] if error and steps else None
     return ParsedStream(steps, None if error else image_id, error, log, total, failed)
+
+
+def _stage_index(stages: list[Stage], name: str | None, previous: int) -> int:
+    """The Dockerfile's index of the stage a ``FROM`` starts: by its name, else the next unnamed stage."""
+    if name:
+        named = [s.index for s in stages if s.name and s.name.lower() == name.lower()]
+        if named:
+            return named[0]
+    unnamed = [s.index for s in stages if s.index > previous and not s.name]
+    return unnamed[0] if unnamed and not name else previous + 1

@@ -215,14 +215,17 @@ def _get_from_helper(client: docker.DockerClient, container, port: int, path: st
     helper is the profile's Python runtime image, which every profile has on the engine.
     """
     helper = active_profile(client, say=lambda _: None).resolve("python:3.11-slim")
-    output = run_command(
-        client,
-        helper,
-        ["python3", "-c", _HELPER_GET, f"http://127.0.0.1:{port}{path}"],
-        timeout=20,
-        check=False,
-        network_mode=f"container:{container.id}",
-    )
+    try:
+        output = run_command(
+            client,
+            helper,
+            ["python3", "-c", _HELPER_GET, f"http://127.0.0.1:{port}{path}"],
+            timeout=20,
+            check=False,
+            network_mode=f"container:{container.id}",
+        )
+    except docker.errors.APIError as exc:  # the app stopped meanwhile: its network is gone
+        return f"the helper could not join the app's network ({exc.explanation or exc})"
     first, _, body = output.partition("\n")
     return (int(first), body) if first.isdigit() else first
 

@@ -187,7 +187,11 @@ def _section_of(cells, index: int) -> str:
     """The heading of the notebook section ``cells[index]`` sits in: what its chart belongs to."""
     for cell in reversed(cells[: index + 1]):
         if cell.cell_type == "markdown":
-            headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+            headings, fenced = [], False
+            for line in cell.source.splitlines():
+                fenced ^= line.lstrip().startswith("```")  # a Dockerfile's `# comment` is no heading
+                if line.startswith("#") and not fenced:
+                    headings.append(line.lstrip("#").strip())
             if headings:
                 return headings[-1]
     return ""

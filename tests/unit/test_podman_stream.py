@@ -29,6 +29,13 @@ def test_the_label_step_podman_appends_for_the_labels_option_is_not_counted(reco
     assert kept == steps[:-1], "only the appended label step goes; the Dockerfile's own steps stay"
 
 
+def test_stages_after_one_buildah_skipped_keep_their_dockerfile_index(recordings, fixtures):
+    text = (fixtures / "unused-stage" / "Dockerfile").read_text()
+    steps = classic.parse(read_recording(recordings / "podman-unused-stage.jsonl"), text).steps
+    assert "unused" not in {s.stage_name for s in steps}, "Buildah skips the stage nothing needs"
+    assert [(s.stage, s.stage_name) for s in steps if s.keyword == "FROM"] == [(1, "builder"), (2, None)]
+
+
 def test_podmans_using_cache_marks_the_step_cached(recordings):
     cold = _parse(recordings, "podman-two-stage-cold")
     cached = _parse(recordings, "podman-two-stage-cached")

@@ -48,3 +48,9 @@ def test_a_chart_is_captioned_with_the_section_it_belongs_to():
         nbformat.v4.new_markdown_cell("### Next section"),
     ]
     assert _section_of(cells, 1) == "Smaller images"
+    quoted = nbformat.v4.new_markdown_cell(
+        "## The example\n\n```dockerfile\n# Production stage\nFROM scratch\n```"
+    )
+    assert _section_of([quoted, cells[1]], 1) == "The example", (
+        "a comment in a quoted Dockerfile is no heading"
+    )

@@ -60,12 +60,14 @@ def main() -> None:
 
 
 def record_podman(socket: str) -> None:
-    """Podman's compatible build stream, raw: the two-stage fixture cold and cached, and the failing one."""
+    """Podman's compatible build stream, raw: the two-stage fixture cold and cached, the failing one, and one
+    with a stage the target does not need (Buildah skips it)."""
     client = docker.DockerClient(base_url=socket, timeout=600)
     for fixture, out, nocache in (
         ("two-stage", "podman-two-stage-cold", True),
         ("two-stage", "podman-two-stage-cached", False),
         ("failing", "podman-failing", True),
+        ("unused-stage", "podman-unused-stage", True),
     ):
         started, lines = time.monotonic(), []
         messages = client.api.build(
