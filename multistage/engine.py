@@ -67,8 +67,17 @@ class EngineFacts:
 
 
 def wants_podman() -> bool:
-    """True when the user asked for Podman with ``MULTISTAGE_ENGINE=podman`` (a DOCKER_HOST still wins)."""
-    return os.environ.get("MULTISTAGE_ENGINE", "").strip().lower() == "podman"
+    """True when the user asked for Podman with ``MULTISTAGE_ENGINE=podman`` (a DOCKER_HOST still wins).
+
+    Raises:
+        MultistageError: ``MULTISTAGE_ENGINE`` names an engine this project does not know.
+    """
+    choice = os.environ.get("MULTISTAGE_ENGINE", "").strip().lower()
+    if choice not in ("", "docker", "podman"):
+        raise MultistageError(
+            f"MULTISTAGE_ENGINE={choice!r} is not an engine this tutorial knows; set it to docker or podman, or unset it."
+        )
+    return choice == "podman"
 
 
 def engine_host() -> str | None:
@@ -82,13 +91,8 @@ def engine_host() -> str | None:
     """
     if os.environ.get("DOCKER_HOST"):
         return os.environ["DOCKER_HOST"]
-    choice = os.environ.get("MULTISTAGE_ENGINE", "").strip().lower()
-    if choice == "podman":
+    if wants_podman():
         return PODMAN_SOCKET
-    if choice not in ("", "docker"):
-        raise MultistageError(
-            f"MULTISTAGE_ENGINE={choice!r} is not an engine this tutorial knows; set it to docker or podman, or unset it."
-        )
     try:
         context = ContextAPI.get_current_context()
     except Exception:  # a broken ~/.docker/config.json must not hide the default socket
@@ -176,10 +180,13 @@ def ensure_engine(say=print, wait_seconds: float = 90) -> docker.DockerClient:
     except EngineUnavailable as first:
         if not can_start_engine_here():
             raise first
-    if wants_podman():
-        name, package, command, log = "Podman", ["podman", "runc"], _podman_command(), PODMAN_LOG
+    podman = wants_podman()
+    if podman:
+        name, package, log = "Podman", ["podman", "runc"], PODMAN_LOG
+        command = ["podman", "system", "service", "--time=0", PODMAN_SOCKET]
     else:
-        name, package, command, log = "dockerd", ["docker.io"], ["dockerd"], DOCKERD_LOG
+        name, package, log = "dockerd", ["docker.io"], DOCKERD_LOG
+        command = ["dockerd"]
     if shutil.which(command[0]) is None:
         say(f"No {name} found; installing Debian's {package[0]} package (about a minute)...")
         try:
@@ -187,7 +194,7 @@ def ensure_engine(say=print, wait_seconds: float = 90) -> docker.DockerClient:
         except MultistageError as exc:
             raise EngineUnavailable(f"{exc} Otherwise, {_FIX}.") from exc
     environment = dict(os.environ)
-    if wants_podman():
+    if podman:
         environment["CONTAINERS_CONF"] = str(_write_podman_conf())
         Path(PODMAN_SOCKET.removeprefix("unix://")).parent.mkdir(parents=True, exist_ok=True)
     say(f"Starting {name} in the background (log: {log})...")
@@ -215,10 +222,6 @@ def ensure_engine(say=print, wait_seconds: float = 90) -> docker.DockerClient:
         facts = engine_facts(client)
         say(f"{facts.kind} {facts.server_version} is running at {facts.host}.")
         return client
-
-
-def _podman_command() -> list[str]:
-    return ["podman", "system", "service", "--time=0", PODMAN_SOCKET]
 
 
 def _write_podman_conf() -> Path:

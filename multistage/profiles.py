@@ -267,9 +267,9 @@ class Profile:
                     f"{dockerfile} names {ref} directly in FROM, which cannot be pulled here; declare "
                     f"it as `ARG BASE_IMAGE={ref}` before the first FROM and use `FROM ${{BASE_IMAGE}}`."
                 )
-            if self.name == "mixed" and not ref.startswith(LOCAL_NAMESPACE + "/"):
-                continue  # an official image of a registry that answers
             if not ref.startswith(LOCAL_NAMESPACE + "/"):
+                if self.name == "mixed":
+                    continue  # an official image of a registry that answers
                 raise BaseImageUnavailable(
                     f"{dockerfile} needs {ref}, which the local profile has no stand-in for; use one of "
                     f"{', '.join(sorted(self.images))}, or the official profile with internet access."
