@@ -28,8 +28,10 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
-# Seconds, no engine: the unit tests (parsers, charts, profiles, errors from recorded streams).
+# Seconds, no engine: the type check, then the unit tests (parsers, charts, profiles, errors from
+# recorded streams).
 test-fast: $(STAMP)
+	$(PY) -m mypy
 	$(PY) -m pytest -q -m "not engine and not toolchain"
 
 lab: setup

@@ -332,7 +332,7 @@ def _refuse_heredocs(text: str, registry_reachable: bool, client: docker.DockerC
     if not _HEREDOC.search(text):
         return
     version = client.version().get("Version", "0")
-    major = int(re.match(r"\d+", version)[0]) if re.match(r"\d+", version) else 0
+    major = int(digits[0]) if (digits := re.match(r"\d+", version)) else 0
     buildkit = available_builders(client, say=lambda _: None)[0] == "buildkit"
     # Without Docker Hub, `# syntax=` is left out (see rewrite_bases): it would fetch from there.
     syntax_kept = registry_reachable and bool(re.match(r"\s*#\s*syntax\s*=", text, re.IGNORECASE))

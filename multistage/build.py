@@ -6,14 +6,14 @@ import json
 import re
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import docker
 import requests
 import urllib3
 
-from . import buildkit, classic
+from . import buildkit, buildx, classic
 from . import labels as lbl
 from .dockerfile import (
     image_bases,
@@ -116,7 +116,7 @@ def build(
         labels=lbl.project_labels(**{lbl.PROFILE: profile.label}, **(labels or {})),
         nocache=nocache,
     )
-    implementation = BUILDERS[builder]
+    implementation = buildx if builder == buildkit.NAME and _engine(client)["buildx"] else BUILDERS[builder]
     aimed = f" --target {target}" if target else ""
     bar = BuildProgress(f"{context.name}/{dockerfile}{aimed} ({builder})", enabled=progress)
     recording = messages = None
@@ -182,17 +182,29 @@ def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...
         )
         return (BUILDAH,)
     ok, reason = _engine(client)["buildkit"]
+    yours = _your_docker_build(client)
     if ok:
         say(
-            "Builder: BuildKit, what `docker build` uses on Docker Desktop and Docker Engine 23.0 "
-            "and later; the classic builder only where the notebook compares the two."
+            f"Builder: BuildKit ({reason}); the classic builder only where the notebook compares the two. {yours}"
         )
         return (buildkit.NAME, classic.NAME)
     say(
-        f"Builder: classic, because BuildKit is not available on this engine ({reason}); "
-        "this notebook shows the classic builder only, and its BuildKit checks are skipped."
+        f"Builder: classic, because BuildKit is not available here ({reason}); this notebook shows "
+        f"the classic builder only, and its BuildKit lessons are skipped. {yours}"
     )
     return (classic.NAME,)
+
+
+def _your_docker_build(client: docker.DockerClient) -> str:
+    """Which builder the learner's own ``docker build`` uses on this engine: BuildKit from Engine 23.0 on."""
+    version = client.version().get("Version", "0")
+    major = re.match(r"\d+", version)
+    if major and int(major[0]) >= 23:
+        return f"Your own `docker build` on this Docker Engine {version} uses BuildKit too."
+    return (
+        f"Your own `docker build` on this Docker Engine {version} uses the classic builder unless "
+        "you set DOCKER_BUILDKIT=1 or run `docker buildx build`."
+    )
 
 
 #: Per client: which engine it is and whether it builds with BuildKit (probed once; the probe is a tiny build).
@@ -200,12 +212,19 @@ _PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _engine(client: docker.DockerClient) -> dict:
+    """Which engine ``client`` reaches and how it builds with BuildKit: through the Engine API where
+    that works (no CLI needed), else through ``docker buildx`` (the containerd image store)."""
     if client not in _PROBES:
         podman = engine_kind(client.version(), {}) == "Podman"
-        _PROBES[client] = {
-            "podman": podman,
-            "buildkit": (False, "Podman") if podman else buildkit.buildkit_available(client),
-        }
+        api = (False, "Podman") if podman else buildkit.buildkit_available(client)
+        cli = (False, "Podman") if podman or api[0] else buildx.buildx_available(client)
+        if api[0]:
+            found = (True, "Engine API")
+        elif cli[0]:
+            found = cli
+        else:
+            found = (False, f"{api[1]}; {cli[1]}" if not podman else "Podman")
+        _PROBES[client] = {"podman": podman, "buildkit": found, "buildx": cli[0]}
     return _PROBES[client]
 
 
@@ -227,7 +246,9 @@ def _dockerfile_text(context: Path, dockerfile: str, builder: str | None) -> str
     return read_dockerfile(path)
 
 
-def _timed(stream: Iterator[dict], started: float, recording) -> Iterable[tuple[float, dict]]:
+def _timed(
+    stream: Generator[dict, None, None], started: float, recording
+) -> Generator[tuple[float, dict], None, None]:
     """Stamp each message with the seconds since ``started``; record it when asked. Closes ``stream``."""
     try:
         for message in stream:
@@ -258,7 +279,7 @@ def _failure(parsed: ParsedStream, text: str, builder: str, stages=()) -> BuildF
     failing = parsed.failed
     numbered = numbered_instructions(text)
     if failing:
-        line = next(i.line for i in numbered if i.number == failing.number)
+        line: int | None = next(i.line for i in numbered if i.number == failing.number)
         where = f"Step {failing.number}/{len(numbered)} `{failing.instruction}` (line {line})"
     else:
         found = _ERROR_LINE.search(error)

@@ -19,19 +19,20 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import io
 import json
 import re
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import docker
 from docker.utils.build import exclude_paths
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory, timestamp_pb2
 
 from . import labels as lbl
 from .dockerfile import Instruction, Stage, numbered_instructions, parse_stages
@@ -133,9 +134,23 @@ def _status_response_class():
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("moby.buildkit.v1.StatusResponse"))
 
 
-def decode_status(aux: str):
-    """Decode one ``moby.buildkit.trace`` message's ``aux`` into a ``StatusResponse`` protobuf message."""
-    return _status_response_class().FromString(base64.b64decode(aux))
+def decode_status(aux: str) -> dict:
+    """Decode one ``moby.buildkit.trace`` message's ``aux`` into BuildKit's status as JSON.
+
+    The result has the shape ``docker buildx build --progress=rawjson`` prints (``vertexes``,
+    ``statuses``, ``logs``; times as RFC 3339 text; log text base64), so one parser reads both.
+    """
+    status = _status_response_class().FromString(base64.b64decode(aux))
+    return json_format.MessageToDict(status, preserving_proto_field_name=True)
+
+
+def status_of(message: dict) -> dict | None:
+    """BuildKit's status in one build message, from either path (Engine API trace or buildx rawjson); else None."""
+    if message.get("id") == TRACE_ID:
+        return decode_status(message["aux"])
+    if "vertexes" in message or "statuses" in message or "logs" in message:
+        return message
+    return None
 
 
 def sent_paths(context: Path, dockerfile: str, dockerignore: bool = True) -> list[str]:
@@ -177,7 +192,7 @@ def context_tar(context: Path, dockerfile: str, dockerignore: bool = True) -> by
     return buffer.getvalue()
 
 
-def start(client: docker.DockerClient, context: Path, request: BuildRequest) -> Iterator[dict]:
+def start(client: docker.DockerClient, context: Path, request: BuildRequest) -> Generator[dict, None, None]:
     """Start a BuildKit build through the Engine API and yield its decoded JSON messages.
 
     Closing the generator closes the connection, and the engine cancels the build.
@@ -225,8 +240,16 @@ class _Vertex:
     pulled: bool = False
 
 
-def _seconds(timestamp) -> float:
-    return timestamp.seconds + timestamp.nanos / 1e9
+_STAMP = re.compile(r"(.+T\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)")
+
+
+def _seconds(stamp: str) -> float:
+    """Seconds since the epoch of an RFC 3339 time with nanoseconds (Go's, which ``fromisoformat`` cuts short)."""
+    found = _STAMP.fullmatch(stamp)
+    if found is None:
+        raise MultistageError(f"BuildKit sent a time this tutorial cannot read: {stamp!r}.")
+    zone = "+00:00" if found[3] == "Z" else found[3]
+    return dt.datetime.fromisoformat(found[1] + zone).timestamp() + float(found[2] or 0)
 
 
 def _vertex_steps(text: str) -> tuple[dict[str | None, list[Instruction]], list[Stage], int]:
@@ -278,27 +301,35 @@ def parse(
     classic_lines = traces = 0
     started_steps: set[str] = set()
     for _, message in messages:
-        if message.get("id") == TRACE_ID:
+        status = status_of(message)
+        if status is not None:
             traces += 1
-            status = decode_status(message["aux"])
-            for v in status.vertexes:
-                vertex = vertices.setdefault(v.digest, _Vertex(v.digest))
-                vertex.name, vertex.cached, vertex.error = v.name, v.cached, v.error or vertex.error
-                if v.HasField("started"):
-                    vertex.started = _seconds(v.started)
-                if v.HasField("completed"):
-                    vertex.completed = _seconds(v.completed)
-                if on_step and vertex.started is not None and _VERTEX_STEP.match(v.name):
-                    if v.digest not in started_steps:
-                        started_steps.add(v.digest)
+            for v in status.get("vertexes", []):
+                vertex = vertices.setdefault(v.get("digest", ""), _Vertex(v.get("digest", "")))
+                vertex.name, vertex.cached = v.get("name", ""), v.get("cached", False)
+                vertex.error = v.get("error") or vertex.error
+                if "started" in v:
+                    vertex.started = _seconds(v["started"])
+                if "completed" in v:
+                    vertex.completed = _seconds(v["completed"])
+                if (
+                    on_step
+                    and vertex.started is not None
+                    and (vertex_step := _VERTEX_STEP.match(vertex.name))
+                ):
+                    if vertex.digest not in started_steps:
+                        started_steps.add(vertex.digest)
                         planned = sum(1 for x in vertices.values() if _VERTEX_STEP.match(x.name))
-                        on_step(len(started_steps), planned, _VERTEX_STEP.match(v.name)[4])
-            for entry in status.statuses:
-                # Progress entries (resolve, download, extract) under a FROM vertex: a pull.
-                vertices.setdefault(entry.vertex, _Vertex(entry.vertex)).pulled = True
-            for entry in status.logs:
-                vertex = vertices.setdefault(entry.vertex, _Vertex(entry.vertex))
-                for line in entry.msg.decode("utf-8", "replace").splitlines():
+                        on_step(len(started_steps), planned, vertex_step[4])
+            for entry in status.get("statuses", []):
+                # Download or extract entries under a FROM vertex: a pull. On the containerd image
+                # store a local base is "resolve"d too, which is no pull.
+                if not entry.get("id", entry.get("ID", "")).startswith("resolve "):
+                    vertices.setdefault(entry["vertex"], _Vertex(entry["vertex"])).pulled = True
+            for entry in status.get("logs", []):
+                vertex = vertices.setdefault(entry["vertex"], _Vertex(entry["vertex"]))
+                text = base64.b64decode(entry.get("data") or entry.get("msg") or "")
+                for line in text.decode("utf-8", "replace").splitlines():
                     vertex.logs.append(line)
                     log.append(f"{vertex.name.split(']')[0]}] {line}" if vertex.name else line)
         elif message.get("id") == IMAGE_ID:
@@ -314,18 +345,23 @@ def parse(
             "use builder='classic' or an engine with BuildKit (Docker 18.09 or later on Linux)."
         )
     by_label, stages, total = _vertex_steps(dockerfile_text)
-    ran = [v for v in vertices.values() if v.started is not None and _VERTEX_STEP.match(v.name)]
-    origin = min((v.started for v in ran), default=0.0)
+    # The vertices of Dockerfile steps that started, each with its start and its parsed name.
+    ran = [
+        (v, v.started, vertex_step)
+        for v in vertices.values()
+        if v.started is not None and (vertex_step := _VERTEX_STEP.match(v.name))
+    ]
+    origin = min((started for _, started, _ in ran), default=0.0)
     steps: list[Step] = []
     failed = None
-    for vertex in ran:
-        label, position, _total, _instruction = _VERTEX_STEP.match(vertex.name).groups()
+    for vertex, started, vertex_step in ran:
+        label, position, _total, _instruction = vertex_step.groups()
         candidates = by_label.get(label, [])
         position = int(position)
         if not 0 < position <= len(candidates):
             continue  # a vertex of a Dockerfile other than the one given; nothing to map it to
         item = candidates[position - 1]
-        end = vertex.completed if vertex.completed is not None else vertex.started
+        end = vertex.completed if vertex.completed is not None else started
         # As under the classic builder, a FROM builds nothing: it counts as cached unless pulled.
         nothing_to_do = not does_work(item.keyword, item.stage) and not vertex.pulled and not vertex.error
         cached = vertex.cached or nothing_to_do
@@ -335,15 +371,15 @@ def parse(
             stage_name=stages[item.stage].name,
             instruction=item.text,
             cached=cached,
-            seconds=round(max(end - vertex.started, 0.0), 4),
-            start=round(vertex.started - origin, 4),
+            seconds=round(max(end - started, 0.0), 4),
+            start=round(started - origin, 4),
         )
         steps.append(step)
         if vertex.error and failed is None:
             failed = step
     steps.sort(key=lambda s: (s.number, s.start))
     # Parallel stages interleave their output; the failing step's own lines explain a failure.
-    failing_logs = next((v.logs for v in ran if v.error), None)
+    failing_logs = next((v.logs for v, _, _ in ran if v.error), None)
     if failing_logs:
         log = failing_logs + [error or ""]
     return ParsedStream(

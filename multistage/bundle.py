@@ -8,6 +8,7 @@ import json
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import IO
 
 import docker
 
@@ -109,12 +110,12 @@ def import_bundle(client: docker.DockerClient, path: str | Path, say=print) -> d
         raise MultistageError(f"There is no bundle at {path}; pass the file your instructor exported.")
     try:
         with tarfile.open(path) as bundle:
-            manifest = json.load(bundle.extractfile(MANIFEST))
+            manifest = json.load(_bundle_file(bundle, MANIFEST))
             if manifest.get("format") != FORMAT:
                 raise MultistageError(
                     f"{path} is a bundle of format {manifest.get('format')}; expected {FORMAT}."
                 )
-            images = bundle.extractfile(IMAGES)
+            images = _bundle_file(bundle, IMAGES)
             say(f"Loading {len(manifest['images'])} base images from {path}...")
             # The engine loads while it streams its answer; leaving the answer unread cancels the load.
             for message in client.api.load_image(iter(lambda: images.read(1 << 20), b""), quiet=True):
@@ -134,3 +135,17 @@ def import_bundle(client: docker.DockerClient, path: str | Path, say=print) -> d
             )
     say("Bundle loaded.")
     return manifest
+
+
+def _bundle_file(bundle: tarfile.TarFile, name: str) -> IO[bytes]:
+    """The file ``name`` of an opened bundle, readable.
+
+    Raises:
+        KeyError: The bundle has no member ``name``.
+        tarfile.TarError: The member ``name`` is not a file; :func:`import_bundle` then says the
+            bundle is not one, as it does for a missing member.
+    """
+    handle = bundle.extractfile(name)
+    if handle is None:
+        raise tarfile.TarError(f"{name} is not a file")
+    return handle

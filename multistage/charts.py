@@ -242,7 +242,7 @@ def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edi
     builder = scenario_sets[names[0]].baseline.builder
     same = [name for name in names if scenario_sets[name].baseline.builder == builder]
     times = {name: scenario_sets[name].rebuilds[edit].seconds for name in same}
-    fast, slow = min(times, key=times.get), max(times, key=times.get)
+    fast, slow = min(times, key=times.__getitem__), max(times, key=times.__getitem__)
     if len(same) > 1 and times[fast] > 0:
         under = f" under {builder}" if len(same) < len(names) else ""
         ax.set_title(
@@ -300,7 +300,7 @@ def timeline(reports: dict[str, BuildReport], subject: str = "") -> Figure:
         )
     axes[-1, 0].set_xlabel("Seconds since the first step started")
     times = {k: round(reports[k].seconds, 1) for k in labels}  # the difference of what is printed
-    fast, slow = min(times, key=times.get), max(times, key=times.get)
+    fast, slow = min(times, key=times.__getitem__), max(times, key=times.__getitem__)
     if len(labels) > 1:
         finding = (
             f"{fast} finished {times[slow] - times[fast]:.1f} s sooner than {slow} "

@@ -8,7 +8,7 @@ on_step)`` and return the same :class:`~multistage.results.ParsedStream`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 
 import docker
@@ -31,7 +31,7 @@ _PODMAN_STEP = re.compile(r"^(?:\[\d+/\d+\] )?STEP \d+/\d+: (.*)$")
 _USING_CACHE = re.compile(r"^-{2,3}> Using cache\b")
 
 
-def start(client: docker.DockerClient, context: Path, request: BuildRequest) -> Iterator[dict]:
+def start(client: docker.DockerClient, context: Path, request: BuildRequest) -> Generator[dict, None, None]:
     """Start a classic build and yield its decoded JSON messages.
 
     Intermediate containers are removed also when a step fails; base images are never pulled
@@ -101,7 +101,7 @@ def parse(
         if header or podman:
             if header:
                 number, total, instruction = int(header[1]), int(header[2]), header[3].strip()
-            else:  # numbered across stages here, as the classic builder numbers them
+            elif podman:  # numbered across stages here, as the classic builder numbers them
                 number, total, instruction = len(steps) + 1, None, podman[1].strip()
             keyword, _, value = instruction.partition(" ")
             if keyword.upper() == "FROM":

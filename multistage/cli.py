@@ -16,7 +16,7 @@ from .engine import connect, ensure_engine
 from .errors import MultistageError
 from .exercises import EXERCISES, progress_file, read_progress
 from .kit import KIT_DIR, PLATFORMS, pack, serve, stop
-from .profiles import active_profile, pull_official
+from .profiles import active_profile, pull_official, recipes_for
 from .provision import provision
 from .runner import NOTEBOOKS, run_all
 
@@ -29,9 +29,9 @@ def _setup(args) -> int:
     client = ensure_engine()
     profile = active_profile(client)
     if profile.name != "official":
-        provision(client)
+        provision(client, recipes=recipes_for(profile.images))
     if profile.name != "local":
-        pull_official(client, profile=profile)
+        pull_official(client, profile)
     return 0
 
 
@@ -41,7 +41,7 @@ def _doctor(args) -> int:
 
 def _provision(args) -> int:
     for status in provision(ensure_engine(), force=args.force):
-        print(f"  {status.recipe.tag}: {status.size / 1e6:.0f} MB")
+        print(f"  {status.recipe.tag}: {(status.size or 0) / 1e6:.0f} MB")
     return 0
 
 

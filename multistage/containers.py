@@ -34,7 +34,7 @@ def run_command(
     check: bool = True,
     user: str | None = None,
     environment: dict[str, str] | None = None,
-    mounts: dict[str, str] | None = None,
+    mounts: dict[str | Path, str] | None = None,
     network_mode: str | None = None,
 ) -> str:
     """Run ``command`` in a fresh container of ``image`` and return what it printed.

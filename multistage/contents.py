@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, cast
 
 import docker
 import pandas as pd
@@ -234,7 +235,7 @@ def _listings_and_hits(
     found = client.images.get(image)
     digests = found.attrs["RootFS"].get("Layers") or []
     paths = [cache_dir() / (digest.replace(":", "-") + ".json.gz") for digest in digests]
-    listings = [_load_listing(path) for path in paths]
+    listings = [_load_listing(path) for path in paths]  # None: not cached yet, read from the export
     holding = [
         index
         for index, listing in enumerate(listings)
@@ -242,7 +243,7 @@ def _listings_and_hits(
     ]
     hits: list[LayerHit] = []
     if not holding:
-        return listings, hits
+        return cast(list[LayerListing], listings), hits  # none is None: holding names every missing one
     with exported_layers(client, found.id) as (layer_files, exported_digests):
         if exported_digests != digests or len(layer_files) != len(digests):
             raise MultistageError(
@@ -250,19 +251,19 @@ def _listings_and_hits(
                 f"against {len(digests)}); it was probably rebuilt meanwhile, so run the cell again."
             )
         for index in holding:
-            if listings[index] is None:
-                listings[index] = read_layer(layer_files[index])
-                write_atomically(
-                    paths[index], gzip.compress(json.dumps(listings[index].to_json()).encode(), 3)
-                )
+            listing = listings[index]
+            if listing is None:
+                listing = listings[index] = read_layer(layer_files[index])
+                write_atomically(paths[index], gzip.compress(json.dumps(listing.to_json()).encode(), 3))
                 layer_files[index].seek(0)
-            if name and any(_is_named(p, e, name) for p, e in listings[index].added.items()):
+            if name and any(_is_named(p, e, name) for p, e in listing.added.items()):
                 with tarfile.open(fileobj=layer_files[index], mode="r:*") as layer:
                     for member in layer:
                         if member.isreg() and posixpath.basename(member.name) == name:
-                            data = layer.extractfile(member).read(max_bytes)
+                            # A regular member: extractfile returns a file object, never None.
+                            data = cast(IO[bytes], layer.extractfile(member)).read(max_bytes)
                             hits.append(LayerHit(index, _absolute(member.name), data))
-    return listings, hits
+    return cast(list[LayerListing], listings), hits  # each missing listing was read above
 
 
 def _is_named(path: str, entry: Entry, name: str) -> bool:
@@ -357,8 +358,8 @@ def exported_layers(client: docker.DockerClient, image: str) -> Iterator[tuple[l
             bar.close()
         handle.seek(0)
         with tarfile.open(fileobj=handle) as archive:
-            manifest = json.load(archive.extractfile("manifest.json"))[0]
-            config = json.load(archive.extractfile(manifest["Config"]))
+            manifest = json.load(_archive_file(archive, "manifest.json"))[0]
+            config = json.load(_archive_file(archive, manifest["Config"]))
             yield _layer_files(archive), list(config["rootfs"]["diff_ids"])
 
 
@@ -368,10 +369,26 @@ def read_image_archive(path: str) -> FileTree:
         return merge_layers(_layer_files(archive))
 
 
+def _archive_file(archive: tarfile.TarFile, name: str) -> IO[bytes]:
+    """The file ``name`` of an opened ``docker save`` archive, readable.
+
+    Raises:
+        KeyError: The archive has no member ``name``.
+        MultistageError: The member ``name`` is not a file.
+    """
+    handle = archive.extractfile(name)
+    if handle is None:
+        raise MultistageError(
+            f"{name} in the image archive is not a file, so the archive is not a `docker save` export; "
+            "export the image again."
+        )
+    return handle
+
+
 def _layer_files(archive: tarfile.TarFile) -> list:
     """The layer tars of an opened ``docker save`` archive, lowest first, symlinks followed."""
     files = []
-    for name in json.load(archive.extractfile("manifest.json"))[0]["Layers"]:
+    for name in json.load(_archive_file(archive, "manifest.json"))[0]["Layers"]:
         member = archive.getmember(name)
         if member.issym():
             member = archive.getmember(

@@ -185,7 +185,7 @@ def ensure_engine(say=print, wait_seconds: float = 90) -> docker.DockerClient:
         name, package, log = "Podman", ["podman", "runc"], PODMAN_LOG
         command = ["podman", "system", "service", "--time=0", PODMAN_SOCKET]
     else:
-        name, package, log = "dockerd", ["docker.io"], DOCKERD_LOG
+        name, package, log = "dockerd", ["docker.io", *_buildx_package()], DOCKERD_LOG
         command = ["dockerd"]
     if shutil.which(command[0]) is None:
         say(f"No {name} found; installing Debian's {package[0]} package (about a minute)...")
@@ -222,6 +222,17 @@ def ensure_engine(say=print, wait_seconds: float = 90) -> docker.DockerClient:
         facts = engine_facts(client)
         say(f"{facts.kind} {facts.server_version} is running at {facts.host}.")
         return client
+
+
+def _buildx_package() -> list[str]:
+    """``docker-buildx`` where the distribution packages it (Debian 13 and later, Ubuntu), so the CLI
+    builds with BuildKit as the engine does; Debian 12 has no such package."""
+    release = Path("/etc/os-release")
+    lines = release.read_text().splitlines() if release.exists() else []
+    fields = dict(line.split("=", 1) for line in lines if "=" in line)
+    distro, version = fields.get("ID", "").strip('"'), fields.get("VERSION_ID", "0").strip('"')
+    newer_debian = distro == "debian" and version.split(".")[0].isdigit() and int(version.split(".")[0]) >= 13
+    return ["docker-buildx"] if newer_debian or distro == "ubuntu" else []
 
 
 def _write_podman_conf() -> Path:

@@ -180,7 +180,7 @@ def check_tests_gate_the_image(
         return report
     names = {s.index: s.name for s in parse_stages(dockerfile_text)}
     ran = sorted(names[i] or f"stage {i}" for i in report.stages_run)
-    measured = {"stages_run": ran}
+    measured: dict[str, object] = {"stages_run": ran}
     if "test" not in ran:
         return _say(
             CheckResult(

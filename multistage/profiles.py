@@ -13,9 +13,12 @@ from .cache import cache_root
 from .dockerfile import global_args
 from .engine import client_or_connect, connect
 from .errors import BaseImageUnavailable, MultistageError
+from .progress import PullProgress
 
 __all__ = [
     "DOCUMENT_IMAGES",
+    "ENGINE_RECIPES",
+    "ENGINE_SUITE",
     "KIT_RECIPES",
     "LOCAL",
     "LOCAL_NAMESPACE",
@@ -30,7 +33,9 @@ __all__ = [
     "decide_profile",
     "image_present",
     "kit_state_file",
+    "pull",
     "pull_official",
+    "recipes_for",
     "registry_of",
 ]
 
@@ -74,6 +79,7 @@ class Recipe:
         notes: How it differs from the official image, for docs/base-images.md.
         dockerfile: The recipe Dockerfile's name, when another recipe's is reused with other ``args``.
         args: Build arguments beside ``BASE``.
+        suite: The Debian release a root recipe (no ``parent``) is debootstrapped from.
     """
 
     name: str
@@ -85,6 +91,7 @@ class Recipe:
     notes: str = ""
     dockerfile: str = ""
     args: tuple[tuple[str, str], ...] = ()
+    suite: str = SUITE
 
     @property
     def dockerfile_name(self) -> str:
@@ -208,7 +215,31 @@ KIT_RECIPES: tuple[Recipe, ...] = (
         notes="the workshop kit's PyPI cache: devpi-server 6.20.3 from PyPI",
     ),
 )
-RECIPES_BY_NAME = {recipe.name: recipe for recipe in RECIPES + KIT_RECIPES}
+#: Docker Engine 26 (Debian 13's docker.io and docker-buildx), run as a container by the test
+#: harness (:mod:`multistage.harness`): built only when a test or benchmark asks for that engine.
+ENGINE_SUITE = "trixie"
+ENGINE_RECIPES: tuple[Recipe, ...] = (
+    Recipe(
+        "debian-trixie",
+        _local("debian-slim", ENGINE_SUITE),
+        (),
+        None,
+        version=("cat", "/etc/debian_version"),
+        notes="the Debian 13 root of the test engine, made like the bookworm one",
+        dockerfile="debian-slim",
+        suite=ENGINE_SUITE,
+    ),
+    Recipe(
+        "docker-engine",
+        _local("docker-engine", "26"),
+        (),
+        "debian-trixie",
+        ("docker-engine-entrypoint",),
+        version=("dockerd", "--version"),
+        notes="Debian 13's docker.io, docker-cli, docker-buildx and docker-registry: a current engine for tests",
+    ),
+)
+RECIPES_BY_NAME = {recipe.name: recipe for recipe in RECIPES + KIT_RECIPES + ENGINE_RECIPES}
 
 
 @dataclass(frozen=True)
@@ -254,31 +285,44 @@ class Profile:
     def check_bases(
         self, client: docker.DockerClient, refs: list[str], dockerfile: str = "the Dockerfile"
     ) -> None:
-        """Make sure every base a build needs is usable under this profile.
+        """Make sure every base a build needs is on the engine, pulling the official ones it lacks.
+
+        An official base is pulled here, with a bytes bar, rather than by the builder in the
+        middle of the build, where the learner would see only a silent first step.
 
         Raises:
-            BaseImageUnavailable: A base is missing (local profile) or has no stand-in.
+            BaseImageUnavailable: A base is missing (local profile), has no stand-in, or its pull failed.
         """
-        if self.name == "official":
-            return
         for ref in refs:
             if ref in self.images:
                 raise BaseImageUnavailable(
                     f"{dockerfile} names {ref} directly in FROM, which cannot be pulled here; declare "
                     f"it as `ARG BASE_IMAGE={ref}` before the first FROM and use `FROM ${{BASE_IMAGE}}`."
                 )
-            if not ref.startswith(LOCAL_NAMESPACE + "/"):
-                if self.name == "mixed":
-                    continue  # an official image of a registry that answers
+            if ref.startswith(LOCAL_NAMESPACE + "/"):
+                if not image_present(client, ref):
+                    raise BaseImageUnavailable(
+                        f"The local base image {ref} is not on this engine; run `python -m multistage "
+                        "provision` (or `python -m multistage bundle import FILE` from your instructor)."
+                    )
+            elif self.name == "local":
                 raise BaseImageUnavailable(
                     f"{dockerfile} needs {ref}, which the local profile has no stand-in for; use one of "
                     f"{', '.join(sorted(self.images))}, or the official profile with internet access."
                 )
-            if not image_present(client, ref):
-                raise BaseImageUnavailable(
-                    f"The local base image {ref} is not on this engine; run `python -m multistage provision` "
-                    "(or `python -m multistage bundle import FILE` from your instructor)."
-                )
+            elif not image_present(client, ref):
+                pull(client, ref)  # an official image of a registry that answers
+
+
+def recipes_for(refs) -> tuple[Recipe, ...]:
+    """The local bases that stand in for any of ``refs``, with their parents, in build order."""
+    needed = {recipe.name for recipe in RECIPES if set(recipe.stands_in_for) & set(refs)}
+    for name in list(needed):
+        parent = RECIPES_BY_NAME[name].parent
+        while parent:
+            needed.add(parent)
+            parent = RECIPES_BY_NAME[parent].parent
+    return tuple(recipe for recipe in RECIPES if recipe.name in needed)
 
 
 OFFICIAL = Profile("official", {})
@@ -378,23 +422,50 @@ def _served_kit(client: docker.DockerClient) -> dict | None:
         return None
 
 
-def pull_official(client: docker.DockerClient, say=print) -> None:
-    """Pull every document image that is not on the engine yet (the official profile's setup).
+def pull_official(client: docker.DockerClient, profile: Profile, say=print) -> list[str]:
+    """Pull every document image the profile takes from its registry and the engine lacks (setup).
+
+    Under ``mixed``, the images of the registries in ``profile.stood_in`` are left to their
+    local stand-ins; under ``local`` nothing is pulled.
+
+    Returns:
+        The references pulled.
 
     Raises:
         BaseImageUnavailable: An image could not be pulled.
     """
-    for ref in DOCUMENT_IMAGES:
-        if image_present(client, ref):
-            continue
-        say(f"  pulling {ref}")
-        try:
-            client.images.pull(ref)
-        except docker.errors.APIError as exc:
-            raise BaseImageUnavailable(
-                f"Pulling {ref} failed ({exc.explanation or exc}); check the network, or use "
-                "MULTISTAGE_PROFILE=local to build offline stand-ins."
-            ) from exc
+    wanted = [ref for ref in DOCUMENT_IMAGES if not profile.stands_in(ref)]
+    missing = [ref for ref in wanted if not image_present(client, ref)]
+    if wanted and not missing:
+        say(f"The {len(wanted)} official base images this profile uses are on the engine.")
+    for ref in missing:
+        pull(client, ref, say=say)
+    return missing
+
+
+def pull(client: docker.DockerClient, ref: str, say=print) -> None:
+    """Pull ``ref`` as ``docker pull`` would, showing a bytes bar (terminal or notebook) while it runs.
+
+    Raises:
+        BaseImageUnavailable: The engine could not pull it; the message has the engine's reason.
+    """
+    say(f"$ docker pull {ref}")
+    repository, tag = docker.utils.parse_repository_tag(ref)
+    bar = PullProgress(ref)
+    outcome = "failed"
+    try:
+        for message in client.api.pull(repository, tag=tag or "latest", stream=True, decode=True):
+            if "error" in message:
+                raise docker.errors.APIError(message["error"], explanation=message["error"])
+            bar.on_message(message)
+        outcome = "pulled"
+    except docker.errors.APIError as exc:
+        raise BaseImageUnavailable(
+            f"Pulling {ref} failed ({exc.explanation or exc}); check the network, or use "
+            "MULTISTAGE_PROFILE=local to build offline stand-ins."
+        ) from exc
+    finally:
+        bar.close(outcome)
 
 
 def _try_pull(ref: str, timeout: float = 20) -> str | None:

@@ -6,14 +6,17 @@ import contextlib
 import html
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
 from .cache import write_atomically
+from .errors import MultistageError
 
+display: Callable[..., Any] | None
 try:  # IPython comes with Jupyter; the package also works without it (scripts, make run).
     from IPython import get_ipython
     from IPython.display import display
@@ -25,6 +28,7 @@ __all__ = [
     "PROGRESS_FILE",
     "BuildProgress",
     "ExportProgress",
+    "PullProgress",
     "Progress",
     "experiment",
     "shorten",
@@ -85,6 +89,8 @@ class _NotebookLine:
 
     def _show(self, bundle: dict[str, str]) -> None:
         if self._handle is None:
+            if display is None:  # not reached: a notebook line is drawn only in a Jupyter kernel
+                raise MultistageError("A notebook's progress line needs IPython (in requirements.txt).")
             self._handle = display(bundle, raw=True, display_id=True)
         else:
             self._handle.update(bundle, raw=True)
@@ -174,6 +180,44 @@ class ExportProgress(Progress):
         detail = f"{self._received / 1e6:.0f} of {self._total / 1e6:.0f} MB"
         self._draw(detail)
         self.announce(detail, every=1.0)
+
+
+class PullProgress(Progress):
+    """Bytes of one image pull: the layers' downloads summed, as ``docker pull`` shows them one per line."""
+
+    def __init__(self, image: str):
+        super().__init__(f"pulling {image}", "B", None)
+        self._layers: dict[str, tuple[int, int]] = {}  # layer id -> (bytes so far, bytes in all)
+
+    @property
+    def received(self) -> int:
+        """Bytes downloaded so far, over every layer."""
+        return sum(done for done, _ in self._layers.values())
+
+    @property
+    def expected(self) -> int:
+        """Bytes of the layers whose size the engine has announced so far."""
+        return sum(total for _, total in self._layers.values())
+
+    def on_message(self, message: dict) -> None:
+        """Count one message of the engine's pull stream (``status``, ``id``, ``progressDetail``)."""
+        layer, status = message.get("id"), message.get("status", "")
+        detail = message.get("progressDetail") or {}
+        if not layer or status.startswith("Pulling from"):
+            return
+        done, total = self._layers.get(layer, (0, 0))
+        if status == "Downloading" and detail.get("total"):
+            done, total = detail.get("current", done), detail["total"]
+        elif status in ("Download complete", "Pull complete", "Already exists"):
+            done = total
+        self._layers[layer] = (done, total)
+        received, expected = self.received, self.expected
+        self._bar.total = expected or None
+        self._bar.n = received
+        self._bar.refresh()
+        text = f"{len(self._layers)} layers, {received / 1e6:.0f} of {expected / 1e6:.0f} MB"
+        self._draw(text)
+        self.announce(text, every=1.0)
 
 
 def shorten(text: str, limit: int = 60) -> str:

@@ -17,7 +17,7 @@ from . import labels as lbl
 from .build import build
 from .engine import apt_install, engine_facts
 from .errors import BaseImageUnavailable, MultistageError, NotEnoughDisk
-from .profiles import LOCAL, RECIPES, RECIPES_BY_NAME, SUITE, Recipe
+from .profiles import LOCAL, RECIPES, RECIPES_BY_NAME, Recipe
 from .progress import experiment
 
 __all__ = [
@@ -77,7 +77,7 @@ def recipe_hash(recipe: Recipe) -> str:
     else:
         # The mirror and the extra CA certificates are left out on purpose: an image made
         # elsewhere (an instructor's bundle) stays current; `provision --force` rebuilds.
-        digest.update(f"{SUITE} {_DEBOOTSTRAP_ARGS} {_SLIM_EXCLUDES}".encode())
+        digest.update(f"{recipe.suite} {_DEBOOTSTRAP_ARGS} {_SLIM_EXCLUDES}".encode())
     return digest.hexdigest()
 
 
@@ -154,7 +154,7 @@ def provision(
         try:
             with tempfile.TemporaryDirectory(prefix="multistage-rootfs-", dir="/var/tmp") as tmp:
                 if recipe.parent is None:
-                    _debootstrap_context(Path(tmp), say)
+                    _debootstrap_context(Path(tmp), recipe.suite, say)
                     context, args = Path(tmp), {}
                 else:
                     context, args = (
@@ -198,8 +198,8 @@ _SLIM_EXCLUDES = (
 _SLIM_INCLUDES = ("/usr/share/doc/*/copyright",)
 
 
-def _debootstrap_context(workdir: Path, say) -> None:
-    """Make ``workdir`` a build context for the root image: its Dockerfile plus ``rootfs.tar``."""
+def _debootstrap_context(workdir: Path, suite: str, say) -> None:
+    """Make ``workdir`` a build context for a root image of Debian ``suite``: its Dockerfile plus ``rootfs.tar``."""
     if not (hasattr(os, "geteuid") and os.geteuid() == 0):
         raise BaseImageUnavailable(
             "Building the local base images runs debootstrap, which needs root on a Debian or Ubuntu "
@@ -208,12 +208,12 @@ def _debootstrap_context(workdir: Path, say) -> None:
     if shutil.which("debootstrap") is None:
         apt_install(["debootstrap"], say=say)
     rootfs = workdir / "rootfs"
-    say(f"  debootstrap {SUITE} from {MIRROR} (slim: no docs, no locales)")
+    say(f"  debootstrap {suite} from {MIRROR} (slim: no docs, no locales)")
     _run_step(
         "debootstrap",
-        ["debootstrap", *_DEBOOTSTRAP_ARGS.split(), SUITE, str(rootfs), MIRROR],
+        ["debootstrap", *_DEBOOTSTRAP_ARGS.split(), suite, str(rootfs), MIRROR],
     )
-    _slimify(rootfs)
+    _slimify(rootfs, suite)
     certs = extra_ca_certificates()
     if certs:
         target = rootfs / "usr/local/share/ca-certificates/multistage"
@@ -244,7 +244,7 @@ def _debootstrap_context(workdir: Path, say) -> None:
     shutil.copy2(RECIPES_DIR / "debian-slim.Dockerfile", workdir / "debian-slim.Dockerfile")
 
 
-def _slimify(rootfs: Path) -> None:
+def _slimify(rootfs: Path, suite: str) -> None:
     """Remove docs and locales and keep future apt installs slim, like the official slim images."""
     dpkg_cfg = rootfs / "etc/dpkg/dpkg.cfg.d/docker-slim"
     dpkg_cfg.write_text(
@@ -276,8 +276,8 @@ def _slimify(rootfs: Path) -> None:
                 child.unlink()
     sources = rootfs / "etc/apt/sources.list"
     sources.write_text(
-        f"deb {MIRROR} {SUITE} main\ndeb {MIRROR} {SUITE}-updates main\n"
-        f"deb {MIRROR.rsplit('/', 1)[0]}/debian-security {SUITE}-security main\n"
+        f"deb {MIRROR} {suite} main\ndeb {MIRROR} {suite}-updates main\n"
+        f"deb {MIRROR.rsplit('/', 1)[0]}/debian-security {suite}-security main\n"
     )
     # The host's name and resolver must not be baked into the image; Docker provides both.
     for name in ("etc/hostname", "etc/resolv.conf"):

@@ -171,7 +171,7 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) 
     page.parent.mkdir(parents=True, exist_ok=True)
     body, _ = _offline_exporter().from_notebook_node(notebook)
     page.write_text(body)
-    figures = []
+    figures: list[FigureOut] = []
     (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,7 +137,7 @@ def edit_path(app: SampleApp, edit: str) -> str | None:
 def rebuild_after_edits(
     directory: Path,
     dockerfile: str,
-    edits: dict[str, str | None],
+    edits: Mapping[str, str | None],
     client: docker.DockerClient | None = None,
     progress: bool = True,
     **build_options,
@@ -158,8 +159,8 @@ def rebuild_after_edits(
     reports = {}
     for edit, relative in edits.items():
         path = directory / relative if relative else None
-        original = path.read_bytes() if path is not None and path.exists() else None
-        times = path.stat() if original is not None else None
+        # The file's bytes and times before the edit; None when the edit creates it.
+        saved = (path.read_bytes(), path.stat()) if path is not None and path.exists() else None
         if path is not None:
             edit_file(path, uuid.uuid4().hex[:12])
         try:
@@ -168,9 +169,10 @@ def rebuild_after_edits(
                     directory, dockerfile, client=client, progress=progress, **build_options
                 )
         finally:
-            if path is not None and original is None:
+            if path is not None and saved is None:
                 path.unlink()
-            elif path is not None:
+            elif path is not None and saved is not None:
+                original, times = saved
                 path.write_bytes(original)
                 os.utime(
                     path, ns=(times.st_atime_ns, times.st_mtime_ns)

@@ -53,7 +53,7 @@ def skipped_tests(
     rows = []
     for variant in variants:
         for builder in builders:
-            row = {"dockerfile": app.dockerfiles[variant], "builder": builder}
+            row: dict[str, object] = {"dockerfile": app.dockerfiles[variant], "builder": builder}
             started = time.monotonic()
             try:
                 with experiment(f"failing test · {app.dockerfiles[variant]} ({builder})"):

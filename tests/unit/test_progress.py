@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from multistage import progress
+from multistage.build import read_recording
 from multistage.dockerfile import listing
-from multistage.progress import BuildProgress, experiment
+from multistage.progress import BuildProgress, PullProgress, experiment
 
 
 class _Handle:
@@ -63,3 +64,23 @@ def test_a_listing_shows_only_what_changed():
     assert shown.is_diff and "-RUN one" in shown.text and "+RUN two" in shown.text
     assert shown._repr_markdown_().startswith("**old → new**\n\n```diff")
     assert listing(before, "old", against=before).text == "(no difference)"
+
+
+def test_a_pull_bar_counts_every_layers_bytes_from_a_real_pull_stream(recordings):
+    messages = [message for _, message in read_recording(recordings / "pull-node-18.jsonl")]
+    sizes = {
+        m["id"]: m["progressDetail"]["total"]
+        for m in messages
+        if m.get("status") == "Downloading" and m["progressDetail"].get("total")
+    }
+    bar = PullProgress("node:18")
+    seen = []
+    for message in messages:
+        bar.on_message(message)
+        seen.append(bar.received)
+    bar.close("pulled")
+    assert len(sizes) > 1, "the recording pulls several layers"
+    assert seen == sorted(seen), "bytes received never go backwards"
+    assert bar.received == bar.expected == sum(sizes.values()), (
+        "when the pull ends, every layer is counted whole, once"
+    )

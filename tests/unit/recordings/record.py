@@ -4,6 +4,13 @@ Run with a reachable engine and provisioned bases:  python tests/unit/recordings
 Each recording is a real build of a fixture under tests/fixtures, written as JSON lines of
 {"t": seconds since start, "msg": engine message}.
 
+BuildKit through buildx (buildx-*.jsonl): run with MULTISTAGE_RECORD=buildx; it starts the harness
+engine with the containerd image store, where builds go through `docker buildx build --progress=rawjson`
+(the docker CLI with its buildx plugin must be installed).
+
+The pull stream (pull-node-18.jsonl): run with MULTISTAGE_RECORD=pull; it starts the harness engine
+(Docker 26 in a container) with its Docker Hub mirror, and records the engine pulling node:18 through it.
+
 Podman's streams (podman-*.jsonl): start `podman system service --time=0 unix:///run/podman-test/podman.sock`,
 load a base into its store (`docker save multistage-local/busybox:bookworm | podman load`), and run
 with MULTISTAGE_PODMAN_SOCKET=unix:///run/podman-test/podman.sock.
@@ -15,12 +22,17 @@ import io
 import json
 import os
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
 import docker
 
 from multistage import BuildFailed, build, connect
+from multistage.build import available_builders
+from multistage.bundle import export_bundle, import_bundle
+from multistage.harness import serve_document_images, start_engine, stop_engine
+from multistage.profiles import recipes_for
 
 HERE = Path(__file__).parent
 FIXTURES = HERE.parent.parent / "fixtures"
@@ -85,6 +97,44 @@ def record_podman(socket: str) -> None:
         (HERE / f"{out}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
 
 
+def record_buildx() -> None:
+    """The fixtures built through ``docker buildx build`` on Docker 26 with the containerd image store."""
+    host = connect()
+    engine = start_engine(host, "containerd")
+    try:
+        client = engine.connect()
+        with tempfile.TemporaryDirectory() as tmp:
+            export_bundle(host, Path(tmp) / "bases.tar", recipes=recipes_for(["alpine:latest"]))
+            import_bundle(client, Path(tmp) / "bases.tar")
+        assert available_builders(client)[0] == "buildkit"
+        for fixture, out, nocache in (
+            ("two-stage", "buildx-two-stage-cold", True),
+            ("two-stage", "buildx-two-stage-cached", False),
+            ("unused-stage", "buildx-unused-stage", True),
+        ):
+            build(FIXTURES / fixture, record=HERE / f"{out}.jsonl", nocache=nocache, client=client)
+        try:
+            build(FIXTURES / "failing", record=HERE / "buildx-failing.jsonl", nocache=True, client=client)
+        except BuildFailed:
+            pass
+    finally:
+        stop_engine(host, "containerd")
+
+
+def record_pull() -> None:
+    """A real pull of a several-layer image through a registry mirror, as ``docker pull`` streams it."""
+    host = connect()
+    engine = start_engine(host, "overlay2", mirror=True)
+    try:
+        serve_document_images(host, engine, ("docker.io",))
+        started, lines = time.monotonic(), []
+        for message in engine.connect().api.pull("node", tag="18", stream=True, decode=True):
+            lines.append({"t": round(time.monotonic() - started, 4), "msg": message})
+        (HERE / "pull-node-18.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    finally:
+        stop_engine(host, "overlay2")
+
+
 def save_added_layers(client, image_id: str, out: Path) -> None:
     """Save the image, keeping only the layers above its base (the base is large and not the point)."""
     raw = b"".join(client.api.get_image(image_id))
@@ -107,7 +157,11 @@ def save_added_layers(client, image_id: str, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    if os.environ.get("MULTISTAGE_PODMAN_SOCKET"):
+    if os.environ.get("MULTISTAGE_RECORD") == "pull":
+        record_pull()
+    elif os.environ.get("MULTISTAGE_RECORD") == "buildx":
+        record_buildx()
+    elif os.environ.get("MULTISTAGE_PODMAN_SOCKET"):
         record_podman(os.environ["MULTISTAGE_PODMAN_SOCKET"])
     else:
         main()
