@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lab clean doctor setup
+.PHONY: run test test-engines test-fast lab clean doctor setup
 
 # In a workshop room: with the instructor's kit unpacked in kit/, install from its wheelhouse
 # and never ask a package index (docs/instructor-guide.md).
@@ -26,7 +26,11 @@ run: setup
 	$(PY) -m multistage run
 
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not extra_engine"
+
+# The further engine configurations (Docker 26 on overlay2; the containerd store is in `test`).
+test-engines: setup
+	$(PY) -m pytest -m extra_engine
 
 # Seconds, no engine: the type check, then the unit tests (parsers, charts, profiles, errors from
 # recorded streams).

@@ -6,6 +6,11 @@ Usage:
                                                   # cache and BuildKit's build cache (all of it:
                                                   # BuildKit's records carry no labels), keeps the bases
     python benchmarks/tutorial.py warm 03 05      # only some notebooks
+    python benchmarks/tutorial.py cold --engine containerd
+                                                  # on the harness engine (Docker 26 in a container,
+                                                  # containerd image store; or overlay2), started
+                                                  # fresh with the bases as a bundle: every notebook
+                                                  # cold, then again warm, side by side
 
 Every notebook runs headlessly exactly as `make run` runs it (multistage.runner), and the
 executed copies go to build/benchmark/. Beside each notebook's time it prints what a laptop
@@ -18,14 +23,19 @@ script prints the ratios.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
 
+from multistage.bundle import export_bundle, import_bundle
 from multistage.clean import clean
 from multistage.contents import cache_dir
-from multistage.engine import connect
+from multistage.engine import connect, engine_facts
+from multistage.harness import STORES, start_engine, stop_engine
+from multistage.profiles import RECIPES
 from multistage.runner import BUILD, NOTEBOOKS, SLOW_CELL_SECONDS, execute_notebook
 
 MEMINFO = Path("/proc/meminfo")
@@ -81,7 +91,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("mode", choices=["cold", "warm"])
     parser.add_argument("only", nargs="*", help="notebook number prefixes (default: all)")
+    parser.add_argument("--engine", choices=STORES, help="run on the harness engine with this image store")
     args = parser.parse_args()
+    if args.engine:
+        on_harness(args.engine, args.only)
+        return
     client = connect()
     if args.mode == "cold":
         clean(client, keep_bases=True, say=print)
@@ -139,6 +153,34 @@ def main() -> None:
             f"cold make run goal: {GOALS['make run, cold'] / 60:.0f} min including engine install and "
             "provisioning; time `make run` on a fresh machine for that figure."
         )
+
+
+def on_harness(store: str, only: list[str]) -> None:
+    """Every notebook on a fresh harness engine: first cold (nothing built, no layer listings), then warm."""
+    host = connect()
+    engine = start_engine(host, store)
+    try:
+        with tempfile.TemporaryDirectory(prefix="multistage-bench-", dir="/var/tmp") as tmp:
+            export_bundle(host, Path(tmp) / "bases.tar", recipes=RECIPES)
+            import_bundle(engine.connect(), Path(tmp) / "bases.tar")
+            os.environ.update(DOCKER_HOST=engine.address, MULTISTAGE_CACHE_DIR=tmp)
+            facts = engine_facts(engine.connect())
+            notebooks = [
+                n for n in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")) if not only or n.name[:2] in only
+            ]
+            seconds: dict[str, list[str]] = {}
+            for mode in ("cold", "warm"):
+                for path in notebooks:
+                    run = execute_notebook(path, BUILD / "benchmark" / store)
+                    shown = f"{run.seconds:.0f}" + (" FAILED" if run.error else "")
+                    seconds.setdefault(path.stem, []).append(shown)
+                    print(f"{mode} {path.stem}: {shown} s {run.error}", flush=True)
+    finally:
+        stop_engine(host, store)
+    print(f"\n{facts.kind} {facts.server_version}, {facts.store}: seconds per notebook")
+    print(f"{'notebook':40s} {'cold':>10s} {'warm':>10s}")
+    for name, (cold, warm) in seconds.items():
+        print(f"{name:40s} {cold:>10s} {warm:>10s}")
 
 
 if __name__ == "__main__":

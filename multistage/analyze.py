@@ -31,6 +31,7 @@ from .contents import (
     Surface,
     attack_surface,
     facts,
+    image_size,
     largest_paths,
     layers_dataframe,
     node_modules,
@@ -380,7 +381,7 @@ def _base_size(client: docker.DockerClient, stages: list[Stage], stage: Stage) -
     if stage.base == "scratch":
         return None
     try:
-        return client.images.get(stage.base).attrs["Size"]
+        return image_size(client, stage.base)
     except docker.errors.ImageNotFound:
         return None
 
@@ -411,8 +412,10 @@ def _edits(copy, dockerfile, target, tag, client, progress) -> list[CacheEdit]:
     )
     manifest = next((p for p in sent if Path(p).name in MANIFESTS and p.count("/") <= 1), None)
     files = {kind: path for kind, path in (("source edit", source), ("dependency edit", manifest)) if path}
+    # A tag of their own: on the containerd image store, an image whose only tag moves to a
+    # rebuild is gone, and the analysis still reads the unedited image afterwards.
     rebuilt = rebuild_after_edits(
-        copy, dockerfile, files, client=client, progress=progress, target=target, tag=tag
+        copy, dockerfile, files, client=client, progress=progress, target=target, tag=f"{tag}-edited"
     )
     return [
         CacheEdit(

@@ -15,6 +15,7 @@ import urllib3
 
 from . import buildkit, buildx, classic
 from . import labels as lbl
+from .contents import image_size
 from .dockerfile import (
     image_bases,
     numbered_instructions,
@@ -34,6 +35,8 @@ __all__ = [
     "BUILDERS",
     "available_builders",
     "build",
+    "builder_path",
+    "buildx_works",
     "default_builder",
     "read_recording",
 ]
@@ -62,6 +65,7 @@ def build(
     build_args: dict[str, str] | None = None,
     labels: dict[str, str] | None = None,
     nocache: bool = False,
+    secrets: dict[str, str] | None = None,
     client: docker.DockerClient | None = None,
     progress: bool = True,
     record: str | Path | None = None,
@@ -84,6 +88,8 @@ def build(
         build_args: Extra build args; they win over the profile's.
         labels: Extra labels for the image.
         nocache: Ignore the build cache.
+        secrets: Secret id -> file, for ``RUN --mount=type=secret`` (``docker buildx build
+            --secret``); BuildKit through buildx only.
         client: Docker client; ``None`` connects like the docker CLI.
         progress: Show which build and step is running (terminal or notebook).
         record: Write the raw message stream here as JSON lines (for tests).
@@ -95,7 +101,8 @@ def build(
         BuildFailed: A step failed, the Dockerfile does not parse, or the engine refused the
             build; the error names the step and its Dockerfile line and carries the log tail.
         EngineUnavailable: The engine stopped answering during the build.
-        MultistageError: No such Dockerfile, builder or target stage (the message lists the stages).
+        MultistageError: No such Dockerfile, builder or target stage (the message lists the stages),
+            or secrets asked for where ``docker buildx`` cannot build.
         BaseImageUnavailable: A base image of the profile is missing.
     """
     context = Path(context)
@@ -115,8 +122,15 @@ def build(
         build_args=args,
         labels=lbl.project_labels(**{lbl.PROFILE: profile.label}, **(labels or {})),
         nocache=nocache,
+        secrets=dict(secrets or {}),
     )
-    implementation = buildx if builder == buildkit.NAME and _engine(client)["buildx"] else BUILDERS[builder]
+    if secrets and not (builder == buildkit.NAME and buildx_works(client)):
+        raise MultistageError(
+            "Build secrets reach a build only through BuildKit's session, which `docker buildx build "
+            "--secret` opens; install the buildx plugin (Docker Desktop and Debian 13 have it)."
+        )
+    through_cli = builder == buildkit.NAME and (_engine(client)["buildx"] or bool(secrets))
+    implementation = buildx if through_cli else BUILDERS[builder]
     aimed = f" --target {target}" if target else ""
     bar = BuildProgress(f"{context.name}/{dockerfile}{aimed} ({builder})", enabled=progress)
     recording = messages = None
@@ -150,7 +164,7 @@ def build(
     return BuildReport(
         image_id=image.id,
         tags=list(image.tags),
-        size=image.attrs["Size"],
+        size=image_size(client, image.id),
         builder=builder,
         profile=profile.label,
         dockerfile=str(dockerfile),
@@ -161,6 +175,15 @@ def build(
         build_args=args,
         dockerfile_text=text,
     )
+
+
+def builder_path(client: docker.DockerClient) -> tuple[bool, str]:
+    """How this engine's builds get to BuildKit: ``(True, "BuildKit (buildx 0.13.1)")`` or
+    ``(True, "BuildKit (Engine API)")``; else ``(False, why not)`` — on Podman, Buildah builds."""
+    if _engine(client)["podman"]:
+        return False, "Buildah, Podman's builder (BuildKit is Docker's)"
+    ok, how = _engine(client)["buildkit"]
+    return ok, f"BuildKit ({how})" if ok else how
 
 
 def default_builder(client: docker.DockerClient) -> str:
@@ -226,6 +249,16 @@ def _engine(client: docker.DockerClient) -> dict:
             found = (False, f"{api[1]}; {cli[1]}" if not podman else "Podman")
         _PROBES[client] = {"podman": podman, "buildkit": found, "buildx": cli[0]}
     return _PROBES[client]
+
+
+def buildx_works(client: docker.DockerClient) -> bool:
+    """Whether ``docker buildx build`` builds on this engine (probed once; also where the API path works)."""
+    probe = _engine(client)
+    if "buildx_works" not in probe:
+        probe["buildx_works"] = probe["buildx"] or (
+            not probe["podman"] and buildx.buildx_available(client)[0]
+        )
+    return probe["buildx_works"]
 
 
 def read_recording(path: str | Path) -> list[tuple[float, dict]]:

@@ -84,6 +84,8 @@ def buildx_command(context: Path, request: BuildRequest, iidfile: str | None = N
         command += ["--build-arg", f"{name}={value}"]
     for name, value in request.labels.items():
         command += ["--label", f"{name}={value}"]
+    for name, path in request.secrets.items():
+        command += ["--secret", f"id={name},src={path}"]
     return [*command, str(context)]
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .cache import cache_root, write_atomically
 from .dockerfile import copy_source, numbered_instructions, parse_stages
+from .engine import containerd_store
 from .errors import MultistageError
 from .progress import ExportProgress
 from .results import BuildReport
@@ -49,6 +50,7 @@ __all__ = [
     "file_tree",
     "files_by_stage",
     "find_in_layers",
+    "image_size",
     "instruction_from_history",
     "largest_paths",
     "layer_listings",
@@ -59,6 +61,7 @@ __all__ = [
     "node_modules",
     "read_image_archive",
     "read_layer",
+    "unpacked_size",
 ]
 
 _SEARCH_PATH = (
@@ -220,6 +223,30 @@ def layer_listings(client: docker.DockerClient, image: str) -> list[LayerListing
     the cache safely.
     """
     return _listings_and_hits(client, image)[0]
+
+
+def image_size(client: docker.DockerClient, image: str) -> int:
+    """The size every table and chart shows: the engine's own figure where it is the unpacked size
+    (the graph drivers, Podman), else :func:`unpacked_size` read from the layer listings."""
+    if containerd_store(client):
+        return unpacked_size(client, image)
+    return client.images.get(image).attrs["Size"]
+
+
+def unpacked_size(client: docker.DockerClient, image: str) -> int:
+    """The image's size as this tutorial reports it everywhere: bytes of the regular files in its layers.
+
+    This is what ``docker image ls`` shows on the overlay2 graph driver. The containerd image
+    store counts something else there (disk blocks of its snapshots, measured larger by up to
+    half for small images of many files), so the same image would change size with the store;
+    the layer listings give the same number on both.
+    """
+    return sum(
+        entry.size
+        for listing in layer_listings(client, image)
+        for entry in listing.added.values()
+        if entry.kind == "file"
+    )
 
 
 def _listings_and_hits(
@@ -451,7 +478,7 @@ def facts(client: docker.DockerClient, image: str) -> ImageFacts:
     attrs = client.images.get(image).attrs
     return ImageFacts(
         image=image,
-        size=attrs["Size"],
+        size=image_size(client, image),
         user=(attrs.get("Config") or {}).get("User") or "",
         shell=shell,
         package_managers=tuple(p for p in PACKAGE_MANAGERS if tree.which(p)),

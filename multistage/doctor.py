@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 
 from . import labels as lbl
-from .buildkit import buildkit_available
+from .build import builder_path
 from .engine import SLOW_STORAGE_DRIVERS, connect, engine_facts
 from .errors import MultistageError
 from .profiles import DOCUMENT_IMAGES, active_profile
@@ -48,10 +48,10 @@ def run_checks() -> list[Check]:
     driver = facts.storage_driver
     if driver in SLOW_STORAGE_DRIVERS:
         checks.append(
-            Check(False, "Storage driver", f"{driver}: copies whole layers or is deprecated; builds are slow")
+            Check(False, "Image store", f"{driver}: copies whole layers or is deprecated; builds are slow")
         )
     else:
-        checks.append(Check(True, "Storage driver", driver))
+        checks.append(Check(True, "Image store", facts.store))
     if facts.free_bytes is None:
         checks.append(Check(True, "Free disk", "engine is remote; not measured from here"))
     else:
@@ -85,12 +85,12 @@ def run_checks() -> list[Check]:
                 checks.append(Check(True, f"  {ref}", f"present, {size / 1e6:.0f} MB"))
             except Exception:
                 checks.append(Check(False, f"  {ref}", "missing; it will be pulled on first use"))
-    available, detail = buildkit_available(client)
+    available, detail = builder_path(client)
     checks.append(
         Check(
             available,
-            "BuildKit",
-            detail if available else f"{detail}; the notebooks show the classic builder only",
+            "Builder",
+            detail if available else f"{detail}; the notebooks' BuildKit lessons are skipped",
         )
     )
     certs = extra_ca_certificates()

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import time
 import urllib.parse
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +28,13 @@ __all__ = [
     "can_start_engine_here",
     "client_or_connect",
     "connect",
+    "containerd_store",
     "engine_facts",
     "engine_kind",
     "engine_host",
     "ensure_engine",
     "ports_published_here",
+    "uses_containerd_store",
     "wants_podman",
 ]
 
@@ -64,6 +67,12 @@ class EngineFacts:
     storage_driver: str
     root_dir: str
     free_bytes: int | None  # None when the engine's disk is not on this machine
+    containerd_store: bool = False  # images kept in containerd's store (Docker Desktop 4.34+, Engine 29)
+
+    @property
+    def store(self) -> str:
+        """The image store in a few words: ``containerd image store`` or ``overlay2 graph driver``."""
+        return "containerd image store" if self.containerd_store else f"{self.storage_driver} graph driver"
 
 
 def wants_podman() -> bool:
@@ -304,7 +313,24 @@ def engine_facts(client: docker.DockerClient) -> EngineFacts:
         storage_driver=info.get("Driver", "?"),
         root_dir=root_dir,
         free_bytes=free,
+        containerd_store=uses_containerd_store(info),
     )
+
+
+def uses_containerd_store(info: dict) -> bool:
+    """Whether ``GET /info`` describes an engine keeping its images in containerd's store."""
+    return ["driver-type", "io.containerd.snapshotter.v1"] in (info.get("DriverStatus") or [])
+
+
+#: Per client: whether its engine keeps images in containerd's store (asked once).
+_STORES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def containerd_store(client: docker.DockerClient) -> bool:
+    """Whether the engine behind ``client`` keeps its images in containerd's store (asked once per client)."""
+    if client not in _STORES:
+        _STORES[client] = uses_containerd_store(client.info())
+    return _STORES[client]
 
 
 def engine_kind(version: dict, info: dict) -> str:

@@ -81,6 +81,8 @@ class BuildRequest:
         build_args: Build args (the profile's base images included).
         labels: Labels for the image.
         nocache: Ignore the build cache.
+        secrets: Secret id -> the file holding it, for ``RUN --mount=type=secret,id=...``
+            (BuildKit through buildx only: the engine gets them over a session, never in a layer).
     """
 
     dockerfile: str
@@ -89,6 +91,7 @@ class BuildRequest:
     build_args: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     nocache: bool = False
+    secrets: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

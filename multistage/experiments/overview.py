@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import tempfile
@@ -13,7 +14,7 @@ import docker
 import pandas as pd
 
 from ..apps import APPS, copy_app
-from ..build import build
+from ..build import build, buildx_works
 from ..cache import cache_root, write_atomically
 from ..containers import copy_from_image
 from ..contents import LayerHit, export_cost, find_in_layers
@@ -28,9 +29,11 @@ _TOKEN = re.compile(r"tutorial-token-[0-9a-f]{32}")
 __all__ = [
     "BuilderPattern",
     "SecretLeak",
+    "SecretMount",
     "builder_pattern",
     "one_stage_or_multi_stage_speed",
     "secret_leak",
+    "secret_mount",
 ]
 
 
@@ -73,6 +76,79 @@ def secret_leak(client: docker.DockerClient | None = None, progress: bool = True
         find_in_layers(client, single.image_id, "token.txt"),
         find_in_layers(client, multi.image_id, "token.txt"),
     )
+
+
+@dataclass
+class SecretMount:
+    """The secret build once more, the token passed as a BuildKit secret instead of copied.
+
+    Attributes:
+        report: The build (``None`` where ``docker buildx`` cannot build here).
+        skipped: Why it was not built, in one sentence (empty when it was).
+        token_files: Files called ``token`` or ``token.txt`` found in any layer.
+        fingerprint: What the build wrote from the secret it read (``None`` if not built).
+        expected: The same fingerprint computed here from the token.
+    """
+
+    report: BuildReport | None
+    skipped: str
+    token_files: list[LayerHit]
+    fingerprint: str | None
+    expected: str
+
+    @property
+    def command(self) -> str:
+        """The command a learner would type for this build."""
+        return "docker buildx build --secret id=token,src=token.txt -f secret/Dockerfile.mount ."
+
+    def summary(self) -> str:
+        """What was measured, in one sentence."""
+        if self.report is None:
+            return f"Not built here: {self.skipped}"
+        read = (
+            "read the token (its fingerprint matches)"
+            if self.fingerprint == self.expected
+            else ("did not read the token (the fingerprint differs)")
+        )
+        held = "no layer holds" if not self.token_files else f"{len(self.token_files)} layer file(s) hold"
+        return f"`{self.command}`: the build {read}, and {held} a file called token or token.txt."
+
+
+def secret_mount(client: docker.DockerClient | None = None, progress: bool = True) -> SecretMount:
+    """Build ``secret/Dockerfile.mount`` with this machine's token as a BuildKit secret, then search its layers.
+
+    Secrets reach BuildKit over a session only ``docker buildx build --secret`` opens; where
+    that cannot build, nothing is built and the result says why.
+    """
+    client = client_or_connect(client)
+    token = _machine_token()
+    expected = hashlib.sha256((token + "\n").encode()).hexdigest()[:16]
+    if not buildx_works(client):
+        return SecretMount(
+            None,
+            "`docker buildx` cannot build on this engine, and build secrets need it.",
+            [],
+            None,
+            expected,
+        )
+    with tempfile.TemporaryDirectory(prefix="multistage-secret-") as tmp:
+        copy = copy_app(APPS["go"], Path(tmp) / "go")
+        secret = Path(tmp) / "token.txt"  # outside the build context
+        secret.write_text(token + "\n")
+        with experiment("secret · mounted"):
+            report = build(
+                copy,
+                "secret/Dockerfile.mount",
+                client=client,
+                progress=progress,
+                secrets={"token": str(secret)},
+            )
+    hits = find_in_layers(client, report.image_id, "token") + find_in_layers(
+        client, report.image_id, "token.txt"
+    )
+    printed = find_in_layers(client, report.image_id, "token-fingerprint")
+    fingerprint = printed[-1].content.decode().strip() if printed else None
+    return SecretMount(report, "", hits, fingerprint, expected)
 
 
 def _machine_token() -> str:
