@@ -37,7 +37,7 @@ from .contents import (
     node_modules,
 )
 from .dockerfile import Stage, check_instructions, parse_stages, reachable, read_dockerfile
-from .engine import client_or_connect
+from .engine import client_or_connect, engine_major
 from .errors import MultistageError
 from .experiments.edits import COMMENTS, rebuild_after_edits
 from .labels import BUILD_NAMESPACE
@@ -333,7 +333,7 @@ def _refuse_heredocs(text: str, registry_reachable: bool, client: docker.DockerC
     if not _HEREDOC.search(text):
         return
     version = client.version().get("Version", "0")
-    major = int(digits[0]) if (digits := re.match(r"\d+", version)) else 0
+    major = engine_major(client)
     buildkit = available_builders(client, say=lambda _: None)[0] == "buildkit"
     # Without Docker Hub, `# syntax=` is left out (see rewrite_bases): it would fetch from there.
     syntax_kept = registry_reachable and bool(re.match(r"\s*#\s*syntax\s*=", text, re.IGNORECASE))

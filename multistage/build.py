@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import time
 import weakref
 from collections.abc import Generator
@@ -24,7 +25,7 @@ from .dockerfile import (
     read_dockerfile,
     stage_list,
 )
-from .engine import client_or_connect, engine_kind
+from .engine import client_or_connect, engine_kind, engine_major
 from .errors import BuildFailed, EngineUnavailable, MultistageError
 from .profiles import Profile, active_profile
 from .progress import BuildProgress, shorten
@@ -37,6 +38,7 @@ __all__ = [
     "build",
     "builder_path",
     "buildx_works",
+    "learner_command",
     "default_builder",
     "read_recording",
 ]
@@ -131,6 +133,7 @@ def build(
         )
     through_cli = builder == buildkit.NAME and (_engine(client)["buildx"] or bool(secrets))
     implementation = buildx if through_cli else BUILDERS[builder]
+    command = learner_command(client, builder, through_cli, context, request)
     aimed = f" --target {target}" if target else ""
     bar = BuildProgress(f"{context.name}/{dockerfile}{aimed} ({builder})", enabled=progress)
     recording = messages = None
@@ -154,7 +157,7 @@ def build(
     finally:
         if messages is not None:
             messages.close()  # on Ctrl-C this disconnects, and the engine cancels the build
-        bar.close(outcome)
+        bar.close(outcome, command=command)
         if recording:
             recording.close()
     seconds = time.monotonic() - started
@@ -174,7 +177,31 @@ def build(
         steps=_drop_label_steps(parsed.steps, request.labels),
         build_args=args,
         dockerfile_text=text,
+        command=command,
     )
+
+
+def learner_command(
+    client: docker.DockerClient, builder: str, through_cli: bool, context: Path, request: BuildRequest
+) -> str:
+    """The command a learner would type at a terminal for the same build on this engine.
+
+    ``docker buildx build`` where the build went through buildx; ``podman build`` on Podman;
+    else ``docker build``, with ``DOCKER_BUILDKIT`` set where the engine's default builder is the
+    other one (BuildKit is the default from Engine 23.0). The project's labels are left out.
+    """
+    options = buildx.build_options(context, request, labels=False)
+    if through_cli:
+        return shlex.join(["docker", "buildx", "build", *options])
+    if builder == BUILDAH:
+        return shlex.join(["podman", "build", *options])
+    buildkit_default = engine_major(client) >= 23
+    prefix = ""
+    if builder == buildkit.NAME and not buildkit_default:
+        prefix = "DOCKER_BUILDKIT=1 "
+    elif builder == classic.NAME and buildkit_default:
+        prefix = "DOCKER_BUILDKIT=0 "
+    return prefix + shlex.join(["docker", "build", *options])
 
 
 def builder_path(client: docker.DockerClient) -> tuple[bool, str]:
@@ -221,8 +248,7 @@ def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...
 def _your_docker_build(client: docker.DockerClient) -> str:
     """Which builder the learner's own ``docker build`` uses on this engine: BuildKit from Engine 23.0 on."""
     version = client.version().get("Version", "0")
-    major = re.match(r"\d+", version)
-    if major and int(major[0]) >= 23:
+    if engine_major(client) >= 23:
         return f"Your own `docker build` on this Docker Engine {version} uses BuildKit too."
     return (
         f"Your own `docker build` on this Docker Engine {version} uses the classic builder unless "

@@ -27,6 +27,7 @@ from .engine import engine_host
 from .results import BuildRequest
 
 __all__ = [
+    "build_options",
     "buildx_available",
     "buildx_command",
     "buildx_version",
@@ -67,26 +68,36 @@ def _env(client: docker.DockerClient) -> dict[str, str]:
     return env
 
 
+def build_options(context: Path, request: BuildRequest, labels: bool = True) -> list[str]:
+    """The options and context of a ``docker build``-style command line for ``request``.
+
+    The same for ``docker build``, ``docker buildx build`` and ``podman build``; ``labels=False``
+    leaves out the project's labels, for the command shown to a learner.
+    """
+    options: list[str] = []
+    if request.dockerfile != "Dockerfile":
+        options += ["-f", str(context / request.dockerfile)]
+    if request.target:
+        options += ["--target", request.target]
+    if request.tag:
+        options += ["-t", request.tag]
+    if request.nocache:
+        options.append("--no-cache")
+    for name, value in request.build_args.items():
+        options += ["--build-arg", f"{name}={value}"]
+    for name, value in request.labels.items() if labels else ():
+        options += ["--label", f"{name}={value}"]
+    for name, path in request.secrets.items():
+        options += ["--secret", f"id={name},src={path}"]
+    return [*options, str(context)]
+
+
 def buildx_command(context: Path, request: BuildRequest, iidfile: str | None = None) -> list[str]:
-    """The ``docker buildx build`` command line for ``request`` (what a learner would type, plus the progress and id options)."""
+    """The ``docker buildx build`` command line this module runs for ``request`` (progress as JSON, id to ``iidfile``)."""
     command = ["docker", "buildx", "build", "--load"]
     if iidfile:
         command += ["--progress=rawjson", "--iidfile", iidfile]
-    if request.dockerfile != "Dockerfile":
-        command += ["-f", str(context / request.dockerfile)]
-    if request.tag:
-        command += ["-t", request.tag]
-    if request.target:
-        command += ["--target", request.target]
-    if request.nocache:
-        command.append("--no-cache")
-    for name, value in request.build_args.items():
-        command += ["--build-arg", f"{name}={value}"]
-    for name, value in request.labels.items():
-        command += ["--label", f"{name}={value}"]
-    for name, path in request.secrets.items():
-        command += ["--secret", f"id={name},src={path}"]
-    return [*command, str(context)]
+    return command + build_options(context, request)
 
 
 def start(client: docker.DockerClient, context: Path, request: BuildRequest) -> Generator[dict, None, None]:

@@ -1,4 +1,4 @@
-"""Command line: `python -m multistage setup|doctor|provision|run|lab|progress|clean|bundle|kit|analyze`."""
+"""Command line: `python -m multistage setup|doctor|provision|run|lab|progress|clean|bundle|kit|engine|analyze`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .doctor import print_checklist, run_checks
 from .engine import connect, ensure_engine
 from .errors import MultistageError
 from .exercises import EXERCISES, progress_file, read_progress
+from .harness import STORES, start_engine, stop_engine
 from .kit import KIT_DIR, PLATFORMS, pack, serve, stop
 from .profiles import active_profile, pull_official, recipes_for
 from .provision import provision
@@ -127,6 +128,17 @@ def _kit(args) -> int:
     return 0
 
 
+def _engine(args) -> int:
+    client = ensure_engine()
+    if args.action == "stop":
+        stop_engine(client, args.store)
+        return 0
+    engine = start_engine(client, args.store)
+    print(f"Point the tutorial at it with:\n  export DOCKER_HOST={engine.address}")
+    print("Its images are its own: give it the bases with `python -m multistage bundle import FILE`.")
+    return 0
+
+
 def _analyze(args) -> int:
     analysis = analyze(args.context, args.file, target=args.target, client=ensure_engine())
     print(analysis.summary())
@@ -176,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         "--python", action="append", default=[], help="pack: their Python version, e.g. 3.12 (repeat)"
     )
     p.set_defaults(func=_kit)
+    p = sub.add_parser(
+        "engine", help="for maintainers: Docker 26 in a container on this engine, to try the tutorial on"
+    )
+    p.add_argument("action", choices=["start", "stop"])
+    p.add_argument("--store", choices=STORES, default="containerd", help="its image store")
+    p.set_defaults(func=_engine)
     p = sub.add_parser(
         "analyze", help="measure your own multi-stage Dockerfile against the tutorial's lessons"
     )

@@ -156,17 +156,56 @@ class Instruction:
         return f"{self.keyword} {self.value}"
 
 
+#: A heredoc's opening (``<<EOF``, ``<<-EOF``, ``<<"EOF"``) on a RUN, COPY or ADD line.
+_HEREDOC_OPEN = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_HEREDOC_LINE = re.compile(r"\s*(RUN|COPY|ADD)\b", re.IGNORECASE)
+
+
+def _fold_heredocs(text: str) -> tuple[str, dict[int, str]]:
+    """Blank out heredoc bodies (``RUN <<EOF`` … ``EOF``), keeping line numbers.
+
+    Returns:
+        The text without the bodies, and for each line that opens heredocs (0-based) the
+        bodies with their closing words, to put back into that instruction's value.
+    """
+    lines = text.splitlines()
+    kept: list[str] = []
+    bodies: dict[int, str] = {}
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        kept.append(line)
+        opened = index
+        index += 1
+        if not _HEREDOC_LINE.match(line):
+            continue
+        for found in _HEREDOC_OPEN.finditer(line):
+            dash, word = found[1], found[3]
+            body = []
+            while index < len(lines) and (lines[index].lstrip("\t") if dash else lines[index]) != word:
+                body.append(lines[index])
+                kept.append("")
+                index += 1
+            if index < len(lines):
+                kept.append("")
+                index += 1
+            bodies[opened] = bodies.get(opened, "") + "\n" + "\n".join([*body, word])
+    return "\n".join(kept) + "\n", bodies
+
+
 def numbered_instructions(text: str) -> list[Instruction]:
-    """A Dockerfile's instructions in order, comments dropped, continuations joined."""
+    """A Dockerfile's instructions in order, comments dropped, continuations joined, heredocs kept whole."""
+    folded, bodies = _fold_heredocs(text)
     with tempfile.TemporaryDirectory() as tmp:
         parser = DockerfileParser(path=tmp)
-        parser.content = text
+        parser.content = folded
         found = [i for i in parser.structure if i["instruction"] != "COMMENT"]
     numbered, stage = [], -1
     for number, item in enumerate(found, 1):
         keyword = item["instruction"].upper()
         stage += keyword == "FROM"
-        numbered.append(Instruction(number, keyword, item["value"], item["startline"] + 1, stage))
+        value = item["value"] + bodies.get(item["startline"], "")
+        numbered.append(Instruction(number, keyword, value, item["startline"] + 1, stage))
     return numbered
 
 

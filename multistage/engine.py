@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ __all__ = [
     "containerd_store",
     "engine_facts",
     "engine_kind",
+    "engine_major",
     "engine_host",
     "ensure_engine",
     "ports_published_here",
@@ -331,6 +333,12 @@ def containerd_store(client: docker.DockerClient) -> bool:
     if client not in _STORES:
         _STORES[client] = uses_containerd_store(client.info())
     return _STORES[client]
+
+
+def engine_major(client: docker.DockerClient) -> int:
+    """The engine's major version (20 for 20.10.24, 26 for 26.1.5; 0 when it says none)."""
+    found = re.match(r"\d+", client.version().get("Version", "0"))
+    return int(found[0]) if found else 0
 
 
 def engine_kind(version: dict, info: dict) -> str:

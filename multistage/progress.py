@@ -85,7 +85,8 @@ class _NotebookLine:
         self._show({"text/plain": text, "text/html": f"<code>{bar}{html.escape(text)}</code>"})
 
     def finish(self, sentence: str) -> None:
-        self._show({"text/plain": sentence, "text/html": f"<code>{html.escape(sentence)}</code>"})
+        shown = "<br>".join(html.escape(line) for line in sentence.splitlines())
+        self._show({"text/plain": sentence, "text/html": f"<code>{shown}</code>"})
 
     def _show(self, bundle: dict[str, str]) -> None:
         if self._handle is None:
@@ -134,14 +135,20 @@ class Progress:
         if self._line:
             self._line.draw(self.description, self._bar.n, self._bar.total, detail)
 
-    def close(self, outcome: str = "done") -> None:
-        """Finish the bar; in a notebook, leave ``✓ description — outcome, N s`` (``✗`` if it failed)."""
+    def close(self, outcome: str = "done", command: str | None = None) -> None:
+        """Finish the bar; in a notebook, leave ``✓ description — outcome, N s`` (``✗`` if it failed).
+
+        Args:
+            outcome: What was done, in a few words.
+            command: The terminal command that does the same, shown on a second line after ``$``.
+        """
         self._bar.n = self._bar.total or self._bar.n
         self._bar.close()
         if self._line:
             mark = "✗" if outcome.startswith("failed") else "✓"
             seconds = time.monotonic() - self._started
-            self._line.finish(f"{mark} {self.description} — {outcome}, {seconds:.1f} s")
+            said = f"{mark} {self.description} — {outcome}, {seconds:.1f} s"
+            self._line.finish(said + (f"\n  $ {command}" if command else ""))
 
 
 class BuildProgress(Progress):

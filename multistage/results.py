@@ -132,6 +132,8 @@ class BuildReport:
         steps: Every step that ran.
         build_args: The build args given.
         dockerfile_text: The Dockerfile as built.
+        command: The command a learner would type for the same build (``docker build …``,
+            ``docker buildx build …`` or ``podman build …``; the project's labels left out).
     """
 
     image_id: str
@@ -146,6 +148,7 @@ class BuildReport:
     steps: list[Step] = field(default_factory=list)
     build_args: dict[str, str] = field(default_factory=dict)
     dockerfile_text: str = ""
+    command: str = ""
 
     @property
     def size_mb(self) -> float:

@@ -117,12 +117,18 @@ def test_a_missing_file_names_the_step_and_the_path(
 
 
 @builders
-def test_interrupting_a_build_leaves_no_container_and_the_next_build_works(client, tmp_path, tagger, builder):
+def test_interrupting_a_build_leaves_no_container_and_the_next_build_works(
+    client, tmp_path, tagger, builder, request
+):
     (tmp_path / "Dockerfile").write_text(
         f"ARG ALPINE_IMAGE=alpine:latest\nFROM ${{ALPINE_IMAGE}}\nRUN echo {uuid.uuid4().hex} && sleep 60\n"
     )
     before = _container_ids(client)
     # Interrupting a notebook kernel sends SIGINT to its main thread, and the kernel lives on.
+    # Python's own handler, as in a kernel: a test run started in the background of a
+    # non-interactive shell inherits SIGINT ignored, and would never see the interrupt.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     main = threading.main_thread().ident
     threading.Timer(3, signal.pthread_kill, (main, signal.SIGINT)).start()
     started = time.monotonic()

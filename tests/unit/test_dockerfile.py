@@ -3,7 +3,7 @@
 import pytest
 
 from multistage.apps import APPS
-from multistage.dockerfile import check_instructions, parse_stages, reachable
+from multistage.dockerfile import check_instructions, numbered_instructions, parse_stages, reachable
 from multistage.errors import MultistageError
 
 
@@ -50,3 +50,23 @@ def test_an_unknown_instruction_or_no_from_is_refused_in_one_sentence():
     with pytest.raises(MultistageError, match="has no FROM line"):
         check_instructions("RUN echo hi\n")
     check_instructions("ARG X=1\nFROM alpine AS build\nHEALTHCHECK NONE\n")
+
+
+def test_heredoc_bodies_are_part_of_their_instruction_not_instructions_of_their_own():
+    text = (
+        "# syntax=docker/dockerfile:1.4\nFROM golang:1.21 AS build\n"
+        "RUN <<EOF\nset -e\ngo vet ./...\nEOF\n"
+        "COPY <<-'CONF' /etc/app.conf\n\tlisten 8080\n\tCONF\n"
+        "FROM scratch\nCOPY --from=build /out /out\n"
+    )
+    check_instructions(text)
+    found = numbered_instructions(text)
+    assert [(i.number, i.keyword, i.line) for i in found] == [
+        (1, "FROM", 2),
+        (2, "RUN", 3),
+        (3, "COPY", 7),
+        (4, "FROM", 10),
+        (5, "COPY", 11),
+    ]
+    assert found[1].value == "<<EOF\nset -e\ngo vet ./...\nEOF"
+    assert [s.name for s in parse_stages(text)] == ["build", None]
