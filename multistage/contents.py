@@ -20,7 +20,7 @@ import pandas as pd
 
 from .cache import cache_root, write_atomically
 from .dockerfile import copy_source, numbered_instructions, parse_stages
-from .engine import containerd_store
+from .engine import sizes_need_listings
 from .errors import MultistageError
 from .progress import ExportProgress
 from .results import BuildReport
@@ -226,9 +226,9 @@ def layer_listings(client: docker.DockerClient, image: str) -> list[LayerListing
 
 
 def image_size(client: docker.DockerClient, image: str) -> int:
-    """The size every table and chart shows: the engine's own figure where it is the unpacked size
-    (the graph drivers, Podman), else :func:`unpacked_size` read from the layer listings."""
-    if containerd_store(client):
+    """The size every table and chart shows: :func:`unpacked_size`, from the engine's own figure
+    where that is the same number (Engine 20.10), else from the layer listings."""
+    if sizes_need_listings(client):
         return unpacked_size(client, image)
     return client.images.get(image).attrs["Size"]
 
@@ -236,10 +236,10 @@ def image_size(client: docker.DockerClient, image: str) -> int:
 def unpacked_size(client: docker.DockerClient, image: str) -> int:
     """The image's size as this tutorial reports it everywhere: bytes of the regular files in its layers.
 
-    This is what ``docker image ls`` shows on the overlay2 graph driver. The containerd image
-    store counts something else there (disk blocks of its snapshots, measured larger by up to
-    half for small images of many files), so the same image would change size with the store;
-    the layer listings give the same number on both.
+    This is what ``docker image ls`` shows on Engine 20.10's overlay2 graph driver. Docker 26
+    counts more there (symlinks too), and on the containerd store the disk blocks of its
+    snapshots, so the same image would change size with the engine; the layer listings give
+    the same number on all of them.
     """
     return sum(
         entry.size
