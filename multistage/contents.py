@@ -237,7 +237,7 @@ def unpacked_size(client: docker.DockerClient, image: str) -> int:
     """The image's size as this tutorial reports it everywhere: bytes of the regular files in its layers.
 
     This is what ``docker image ls`` shows on Engine 20.10's overlay2 graph driver. Docker 26
-    counts more there (symlinks too), and on the containerd store the disk blocks of its
+    counts more there, and on the containerd store the disk blocks of its
     snapshots, so the same image would change size with the engine; the layer listings give
     the same number on all of them.
     """

@@ -340,7 +340,7 @@ def sizes_need_listings(client: docker.DockerClient) -> bool:
     """Whether this engine's own image size is not the bytes of the layers' regular files.
 
     Measured: Engine 20.10 on overlay2 reports exactly those bytes. Docker 26 counts more on
-    overlay2 (symlinks too) and disk blocks on the containerd store, so there the size is read
+    overlay2 and disk blocks on the containerd store, so there the size is read
     from the layer listings. Podman keeps its own figure (not compared yet).
     """
     if containerd_store(client):
