@@ -29,7 +29,6 @@ __all__ = [
     "can_start_engine_here",
     "client_or_connect",
     "connect",
-    "containerd_store",
     "sizes_need_listings",
     "engine_facts",
     "engine_kind",
@@ -325,27 +324,21 @@ def uses_containerd_store(info: dict) -> bool:
     return ["driver-type", "io.containerd.snapshotter.v1"] in (info.get("DriverStatus") or [])
 
 
-#: Per client: whether its engine keeps images in containerd's store (asked once).
-_STORES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def containerd_store(client: docker.DockerClient) -> bool:
-    """Whether the engine behind ``client`` keeps its images in containerd's store (asked once per client)."""
-    if client not in _STORES:
-        _STORES[client] = uses_containerd_store(client.info())
-    return _STORES[client]
+#: Per client: whether its image sizes are read from the layer listings (decided once).
+_SIZES_FROM_LISTINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def sizes_need_listings(client: docker.DockerClient) -> bool:
-    """Whether this engine's own image size is not the bytes of the layers' regular files.
+    """Whether this engine's own image size is not the bytes of the layers' regular files (decided once per client).
 
     Measured: Engine 20.10 on overlay2 reports exactly those bytes. Docker 26 counts more on
-    overlay2 and disk blocks on the containerd store, so there the size is read
-    from the layer listings. Podman keeps its own figure (not compared yet).
+    overlay2 and disk blocks on the containerd store, so there the size is read from the layer
+    listings. Podman keeps its own figure (not compared yet).
     """
-    if containerd_store(client):
-        return True
-    return engine_kind(client.version(), {}) == "Docker Engine" and engine_major(client) >= 23
+    if client not in _SIZES_FROM_LISTINGS:
+        docker_23_on = engine_kind(client.version(), {}) == "Docker Engine" and engine_major(client) >= 23
+        _SIZES_FROM_LISTINGS[client] = docker_23_on or uses_containerd_store(client.info())
+    return _SIZES_FROM_LISTINGS[client]
 
 
 def engine_major(client: docker.DockerClient) -> int:

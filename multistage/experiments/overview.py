@@ -96,11 +96,6 @@ class SecretMount:
     fingerprint: str | None
     expected: str
 
-    @property
-    def command(self) -> str:
-        """The command a learner would type for this build."""
-        return "docker buildx build --secret id=token,src=token.txt -f secret/Dockerfile.mount ."
-
     def summary(self) -> str:
         """What was measured, in one sentence."""
         if self.report is None:
@@ -111,7 +106,7 @@ class SecretMount:
             else ("did not read the token (the fingerprint differs)")
         )
         held = "no layer holds" if not self.token_files else f"{len(self.token_files)} layer file(s) hold"
-        return f"`{self.command}`: the build {read}, and {held} a file called token or token.txt."
+        return f"`{self.report.command}`: the build {read}, and {held} a file called token or token.txt."
 
 
 def secret_mount(client: docker.DockerClient | None = None, progress: bool = True) -> SecretMount:
