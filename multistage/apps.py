@@ -9,11 +9,12 @@ from pathlib import Path
 
 import docker
 
-from .build import build, default_builder
-from .dockerfile import Listing, listing, parse_stages
+from .build import build, default_builder, learner_command, through_buildx
+from .dockerfile import Listing, listing, parse_stages, without_cache_mounts
 from .engine import client_or_connect
 from .labels import BUILD_NAMESPACE
-from .results import BuildReport
+from .profiles import active_profile
+from .results import BuildReport, BuildRequest
 
 __all__ = [
     "APPS",
@@ -82,8 +83,21 @@ class SampleApp:
         suffix = (f"-{target}" if target else "") + ("" if builder == "buildkit" else f"-{builder}")
         return f"{BUILD_NAMESPACE}/{self.name}:{variant}{suffix}"
 
+    def command(
+        self, variant: str, builder: str, tag: str | None = None, client: docker.DockerClient | None = None
+    ) -> str:
+        """The command that builds ``variant`` at a terminal with ``builder`` on this engine, with the
+        active profile's base images as build args (:func:`~multistage.build.learner_command`)."""
+        client = client_or_connect(client)
+        args = active_profile(client, say=lambda _: None).build_args_for(self.dockerfile_text(variant))
+        request = BuildRequest(self.dockerfiles[variant], tag=tag, build_args=args)
+        return learner_command(client, builder, through_buildx(client, builder), self.path, request)
+
     def build(self, variant: str, client: docker.DockerClient | None = None, **options) -> BuildReport:
         """Build one variant with :func:`multistage.build` and tag it.
+
+        Under the classic builder, a variant with cache mounts goes through :func:`build_text`,
+        which leaves them out and says so.
 
         Raises:
             KeyError: ``variant`` is not one of :attr:`dockerfiles`.
@@ -95,6 +109,9 @@ class SampleApp:
         client = client_or_connect(client)
         options["builder"] = options.get("builder") or default_builder(client)
         tag = options.pop("tag", None) or self.tag(variant, options.get("target"), options["builder"])
+        text = self.dockerfile_text(variant)
+        if _refused_mounts(text, options["builder"]):
+            return build_text(self, text, client=client, tag=tag, **options)
         return build(self.path, self.dockerfiles[variant], tag=tag, client=client, **options)
 
 
@@ -119,6 +136,11 @@ def copy_app(app: str | SampleApp, parent: Path) -> Path:
     return copy
 
 
+def _refused_mounts(text: str, builder: str) -> bool:
+    """Whether ``builder`` is the classic one and ``text`` has cache mounts, which it refuses."""
+    return builder == "classic" and without_cache_mounts(text) != text
+
+
 def build_text(
     app: str | SampleApp,
     dockerfile_text: str,
@@ -128,7 +150,9 @@ def build_text(
 ) -> BuildReport:
     """Build ``dockerfile_text`` against a temporary copy of an app (the app itself is untouched).
 
-    Used for experiments and exercises: a changed Dockerfile, same sources.
+    Used for experiments and exercises: a changed Dockerfile, same sources. The classic builder
+    refuses ``RUN --mount``: under it, cache mounts are left out, after one sentence saying so
+    (the image holds the same files; only its rebuilds lose the kept caches).
 
     Args:
         app: A :class:`SampleApp` or its name.
@@ -138,6 +162,13 @@ def build_text(
         **options: Passed to :func:`multistage.build.build` (``builder``, ``target``, ...).
     """
     app = sample_app(app)
+    client = client_or_connect(client)
+    if _refused_mounts(dockerfile_text, options.get("builder") or default_builder(client)):
+        print(
+            f"This {app.name} Dockerfile is built without its cache mounts: the classic builder refuses "
+            "`RUN --mount`, and a cache mount changes how fast a step reruns, not what the image holds."
+        )
+        dockerfile_text = without_cache_mounts(dockerfile_text)
     with tempfile.TemporaryDirectory(prefix=f"multistage-{app.name}-") as tmp:
         copy = copy_app(app, Path(tmp))
         (copy / "Dockerfile.experiment").write_text(dockerfile_text)

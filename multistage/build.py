@@ -39,6 +39,7 @@ __all__ = [
     "builder_path",
     "buildx_works",
     "learner_command",
+    "through_buildx",
     "default_builder",
     "read_recording",
 ]
@@ -131,7 +132,7 @@ def build(
             "Build secrets reach a build only through BuildKit's session, which `docker buildx build "
             "--secret` opens; install the buildx plugin (Docker Desktop and Debian 13 have it)."
         )
-    through_cli = builder == buildkit.NAME and (_engine(client)["buildx"] or bool(secrets))
+    through_cli = through_buildx(client, builder, bool(secrets))
     implementation = buildx if through_cli else BUILDERS[builder]
     command = learner_command(client, builder, through_cli, context, request)
     aimed = f" --target {target}" if target else ""
@@ -202,6 +203,12 @@ def learner_command(
     elif builder == classic.NAME and buildkit_default:
         prefix = "DOCKER_BUILDKIT=0 "
     return prefix + shlex.join(["docker", "build", *options])
+
+
+def through_buildx(client: docker.DockerClient, builder: str, secrets: bool = False) -> bool:
+    """Whether a build with ``builder`` goes through ``docker buildx build``: BuildKit where the
+    Engine API's path cannot build (the containerd store), or where the build needs secrets."""
+    return builder == buildkit.NAME and (_engine(client)["buildx"] or secrets)
 
 
 def builder_path(client: docker.DockerClient) -> tuple[bool, str]:

@@ -321,7 +321,8 @@ def stage_graph(
 
     Without ``report``, stages the target needs are blue and the others grey (BuildKit skips
     them). With a :class:`~multistage.results.BuildReport`, blue marks the stages that build
-    actually ran (measured), and the title names its builder.
+    used (measured: a step of it ran or came from the cache), and the title names its builder
+    and counts the steps that ran and those that came from the cache.
     """
     needed = reachable(stages, target) if report is None else report.stages_run
     fig, ax = plt.subplots(figsize=(max(6, 2.3 * len(stages)), 3.4))
@@ -365,7 +366,11 @@ def stage_graph(
     goal = target or _stage_name(stages[-1].name, stages[-1].index)
     skipped = len(stages) - len(needed)
     if report is not None:
-        default = f"{report.builder}: building `{goal}` ran {len(needed)} of {len(stages)} stages"
+        ran = sum(not step.cached for step in report.steps)
+        default = (
+            f"{report.builder}: building `{goal}` used {len(needed)} of {len(stages)} stages "
+            f"({ran} steps ran, {len(report.steps) - ran} from the cache)"
+        )
     else:
         default = f"Building `{goal}` needs {len(needed)} of {len(stages)} stages" + (
             f"; {skipped} not needed" if skipped else ""

@@ -29,11 +29,14 @@ __all__ = [
     "reachable",
     "read_dockerfile",
     "stage_list",
+    "without_cache_mounts",
 ]
 
 _FROM = re.compile(r"^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
 _COPY_FROM = re.compile(r"--from=(\S+)")
 _VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+#: One ``--mount=type=cache,…`` option of a ``RUN``, with the space or line continuation after it.
+_CACHE_MOUNT = re.compile(r"--mount=type=cache\S*(?:\s*\\\n)?[ \t]*")
 
 
 def read_dockerfile(path: Path) -> str:
@@ -318,3 +321,11 @@ def reachable(stages: list[Stage], target: str | None = None) -> set[int]:
         if stage.base_stage is not None:
             todo.append(stage.base_stage)
     return seen
+
+
+def without_cache_mounts(text: str) -> str:
+    """``text`` with every ``RUN --mount=type=cache,…`` option removed, for a builder that refuses them.
+
+    A cache mount changes how fast a step reruns, never what it leaves in the image.
+    """
+    return _CACHE_MOUNT.sub("", text)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..apps import APPS, build_text
 from ..build import BUILDERS
+from ..dockerfile import Stage
 from ..errors import BuildFailed
 from ..progress import experiment
 from ..results import BuildReport
@@ -18,6 +19,7 @@ __all__ = [
     "FAILING_TESTS",
     "skipped_tests",
     "slow_unused_stage",
+    "stage_use",
 ]
 
 #: App -> (path, content) of a test that always fails: added to a copy of the app to see
@@ -101,3 +103,31 @@ def slow_unused_stage(
         with experiment(f"unused {seconds} s stage ({builder}) · measured"):
             reports[builder] = app.build("slow-stage", build_args=nonce, **options)
     return reports
+
+
+def stage_use(reports: dict[str, BuildReport], stages: list[Stage]) -> pd.DataFrame:
+    """What each build did with each stage, read from its report: how many of the stage's steps
+    ran and how many came from the cache, or ``not built``.
+
+    Args:
+        reports: Label (e.g. the builder) -> the build.
+        stages: The Dockerfile's stages (:func:`~multistage.dockerfile.parse_stages`).
+
+    Returns:
+        One row per build, one column per stage (by name, else ``stage N``).
+    """
+    rows = {}
+    for label, report in reports.items():
+        row = {}
+        for stage in stages:
+            steps = report.steps_in(stage.index)
+            ran = sum(not step.cached for step in steps)
+            parts = [
+                f"{ran} ran" if ran else "",
+                f"{len(steps) - ran} from the cache" if len(steps) > ran else "",
+            ]
+            row[stage.name or f"stage {stage.index}"] = (
+                ", ".join(part for part in parts if part) or "not built"
+            )
+        rows[label] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("build")

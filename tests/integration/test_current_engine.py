@@ -7,7 +7,9 @@ this test adds what only a second engine can show: the same image has the same s
 image stores, and each notebook names the builder path it used.
 """
 
+import os
 import shutil
+import stat
 
 import nbformat
 import pytest
@@ -76,17 +78,23 @@ def test_the_same_image_has_the_same_size_on_both_stores(client, on_engine, fixt
     assert here.size == there.size, "the same Dockerfile's image reports one size on both engines"
 
 
-@pytest.mark.parametrize("notebook", sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")))
-def test_every_notebook_runs_on_docker_26(on_engine, notebook, tmp_path):
+def _run_and_read(notebook: str, tmp_path, engine: str) -> list[str]:
+    """Run ``notebook`` top to bottom (it must pass) and return the lines its cells printed."""
     run = execute_notebook(NOTEBOOKS / notebook, tmp_path, say=lambda _: None)
-    assert not run.error, f"{notebook} failed on Docker 26 ({on_engine.store}): {run.error}"
+    assert not run.error, f"{notebook} failed on Docker 26 ({engine}): {run.error}"
     executed = nbformat.read(tmp_path / "notebooks" / notebook, as_version=4)
-    said = [
+    return [
         line
         for cell in executed.cells
         for output in cell.get("outputs", [])
         for line in (output.get("text") or output.get("data", {}).get("text/plain", "")).splitlines()
-        if line.startswith("Builder: ")
+    ]
+
+
+@pytest.mark.parametrize("notebook", sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")))
+def test_every_notebook_runs_on_docker_26(on_engine, notebook, tmp_path):
+    said = [
+        line for line in _run_and_read(notebook, tmp_path, on_engine.store) if line.startswith("Builder: ")
     ]
     path = (
         "Builder: BuildKit (buildx " if on_engine.store == "containerd" else "Builder: BuildKit (Engine API)"
@@ -109,3 +117,37 @@ def test_analyze_builds_a_heredoc_dockerfile_with_a_syntax_line_on_docker_26(on_
     assert analysis.report.builder == "buildkit" and analysis.final.size > 0, (
         "the heredoc the engine 20.10 refuses builds on Docker 26, through buildx"
     )
+
+
+#: A docker CLI without the buildx plugin, as a learner's may be: the CLI's own answer to ``docker buildx``.
+_CLI_WITHOUT_BUILDX = """#!/bin/sh
+if [ "$1" = buildx ]; then
+  echo "docker: 'buildx' is not a docker command." >&2
+  exit 1
+fi
+exec {docker} "$@"
+"""
+
+
+@pytest.mark.parametrize("notebook", ["02-go-example.ipynb", "07-faster-rebuilds.ipynb"])
+def test_without_a_buildkit_path_the_buildkit_lessons_say_so_and_the_notebook_runs(
+    on_engine, notebook, tmp_path, monkeypatch
+):
+    """The containerd store with a CLI that lacks buildx: no BuildKit path, the classic builder only.
+
+    02 builds Go's ``Dockerfile.best`` without its cache mounts, saying so; 07 says in one
+    sentence that its cache-mount lessons are skipped, and runs to the end.
+    """
+    if on_engine.store != "containerd":
+        pytest.skip("overlay2 has the Engine API's BuildKit path, which needs no CLI")
+    cli = tmp_path / "bin" / "docker"
+    cli.parent.mkdir()
+    cli.write_text(_CLI_WITHOUT_BUILDX.format(docker=shutil.which("docker")))
+    cli.chmod(cli.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{cli.parent}:{os.environ['PATH']}")
+    said = _run_and_read(notebook, tmp_path, "containerd, classic builder only")
+    assert any(line.startswith("Builder: classic, because BuildKit is not available here") for line in said)
+    expected = (
+        "built without its cache mounts" if notebook.startswith("02") else "Skipped: this engine builds only"
+    )
+    assert any(expected in line for line in said), f"{notebook} says why a lesson changed: {said}"

@@ -3,7 +3,14 @@
 import pytest
 
 from multistage.apps import APPS
-from multistage.dockerfile import check_instructions, numbered_instructions, parse_stages, reachable
+from multistage.dockerfile import (
+    check_instructions,
+    instructions,
+    numbered_instructions,
+    parse_stages,
+    reachable,
+    without_cache_mounts,
+)
 from multistage.errors import MultistageError
 
 
@@ -70,3 +77,12 @@ def test_heredoc_bodies_are_part_of_their_instruction_not_instructions_of_their_
     ]
     assert found[1].value == "<<EOF\nset -e\ngo vet ./...\nEOF"
     assert [s.name for s in parse_stages(text)] == ["build", None]
+
+
+def test_without_cache_mounts_leaves_every_instruction_and_only_drops_the_mounts():
+    text = APPS["go"].dockerfile_text("best")
+    plain = without_cache_mounts(text)
+    assert "--mount" not in plain and text.count("--mount=type=cache") == 3
+    assert [kind for kind, _ in instructions(plain)] == [kind for kind, _ in instructions(text)]
+    assert "RUN go mod download" in plain
+    assert "RUN go test -trimpath ./... \\\n && CGO_ENABLED=0" in plain

@@ -10,6 +10,7 @@ from multistage.charts import (
     timeline,  # noqa: E402
 )
 from multistage.dockerfile import parse_stages  # noqa: E402
+from multistage.experiments.named_stages import stage_use  # noqa: E402
 from multistage.lint import hadolint, resolve_from_lines, sample_dockerfiles, serious  # noqa: E402
 
 
@@ -52,4 +53,13 @@ def test_timeline_has_a_panel_per_builder_and_a_measured_title(recorded_report):
 def test_stage_graph_of_a_report_shows_the_stages_that_ran(recorded_report):
     report = recorded_report("unused-stage", "buildkit")
     fig = stage_graph(parse_stages(report.dockerfile_text), report=report)
-    assert fig.axes[0].get_title() == "buildkit: building `unnamed #2` ran 2 of 3 stages"
+    assert fig.axes[0].get_title() == (
+        "buildkit: building `unnamed #2` used 2 of 3 stages (2 steps ran, 1 from the cache)"
+    )
+
+
+def test_stage_use_says_what_each_build_did_with_each_stage(recorded_report):
+    reports = {builder: recorded_report("unused-stage", builder) for builder in ("classic", "buildkit")}
+    use = stage_use(reports, parse_stages(reports["buildkit"].dockerfile_text))
+    assert use.loc["buildkit"].tolist() == ["not built", "1 ran, 1 from the cache", "1 ran"]
+    assert "not built" not in use.loc["classic"].tolist(), "the classic builder builds every stage"
