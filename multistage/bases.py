@@ -46,7 +46,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("python slim", re.compile(r"python:.*(slim|alpine)"), "python:3.11-slim", "Python 3.11", "glibc"),
     Family("python", re.compile(r"python(:|$)"), "python:3.11", "Python 3.11", "glibc"),
     Family("golang", re.compile(r"golang(:|$)"), "golang:1.21", "Go 1.21", "glibc"),
-    Family("alpine", re.compile(r"alpine(:|$)"), "alpine:latest", "busybox", "glibc"),
+    Family("alpine", re.compile(r"alpine(:|$)"), "alpine:latest", "busybox and musl", "musl"),
     Family("debian", re.compile(r"debian(:|$)"), "debian:bookworm-slim", "Debian 12", "glibc"),
     Family("nginx", re.compile(r"nginx(:|$)"), "nginx:alpine", "Debian's nginx", "glibc"),
     Family(
@@ -97,9 +97,9 @@ def map_reference(ref: str, profile: Profile, builds_with_npm: bool = False) -> 
     if ref == "scratch" or not profile.stands_in(normalise(ref)):
         return Mapped(ref, ref, "as written", "")
     name = normalise(ref)
-    if name in profile.images:
-        return Mapped(ref, profile.images[name], "tutorial image", "")
     family = next((f for f in FAMILIES if f.pattern.match(name)), None)
+    if name in profile.images and family is None:
+        return Mapped(ref, profile.images[name], "tutorial image", "")
     if family is None:
         raise BaseImageUnavailable(
             f"{ref} has no local stand-in; the local profile can stand in for "
@@ -110,7 +110,7 @@ def map_reference(ref: str, profile: Profile, builds_with_npm: bool = False) -> 
     differs = [f"stand-in has {family.version}"]
     if requested_libc != family.libc:
         differs.append(f"libc: {requested_libc} requested, {family.libc} used")
-    role = family.role_of
+    role = name if name in profile.images else family.role_of
     if family.name == "node slim/alpine" and builds_with_npm:
         role = "node:18"
         differs.append("the stage runs npm, so the Node builder stand-in (the runtime one has no npm)")

@@ -9,6 +9,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
 
+from . import commands
 from .dockerfile import Stage, reachable
 from .experiments.edits import ScenarioSet
 from .results import BuildReport, ratio_text
@@ -25,6 +26,10 @@ __all__ = [
 ]
 
 CACHED, REBUILT, NO_WORK = "#4c9f70", "#e0833a", "#d9d9d9"
+
+
+#: What every size chart's bars are (the same number on every engine and image store; README).
+_SIZE_CAPTION = "size: the unpacked bytes of the image's layers; linear scale"
 
 
 def _caption(fig: Figure, profile: str | None, extra: str = "") -> None:
@@ -47,9 +52,14 @@ def _caption(fig: Figure, profile: str | None, extra: str = "") -> None:
 def size_comparison(reports: dict[str, BuildReport], subject: str = "", profile: str | None = None) -> Figure:
     """Bar chart of image sizes, one bar per labelled build, on a linear scale (bars compare as sizes do).
 
-    The title states how many times smaller the smallest image is than the largest.
+    The title states how many times smaller the smallest image is than the largest. First it
+    prints the ``docker image ls`` line that lists the tagged ones at a terminal.
     """
     labels = list(reports)
+    tool = "podman" if any(report.builder == "buildah" for report in reports.values()) else "docker"
+    tagged = [report.tags[0] for report in reports.values() if report.tags]
+    if tagged:
+        print("$", commands.image_ls(tool, tagged))
     sizes = np.array([reports[k].size / 1e6 for k in labels])
     profile = profile or next(iter(reports.values())).profile
     fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -62,7 +72,7 @@ def size_comparison(reports: dict[str, BuildReport], subject: str = "", profile:
     ax.set_title(f"{prefix}{small} image is {ratio_text(ratio)} smaller than {large}")
     ax.margins(y=0.15)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _caption(fig, profile, "bar heights compare as the sizes do (linear scale)")
+    _caption(fig, profile, _SIZE_CAPTION)
     return fig
 
 
@@ -95,7 +105,7 @@ def sizes_by_app(reports: dict[str, dict[str, BuildReport]], profile: str | None
     _caption(
         fig,
         profile or next(iter(reports[apps[0]].values())).profile,
-        "bar heights compare as the sizes do (linear scale)",
+        _SIZE_CAPTION,
     )
     return fig
 
@@ -143,7 +153,11 @@ def layer_breakdown(
         subject: Image name for the title.
         profile: Base profile for the caption.
         top: Added layers shown separately; smaller ones are grouped.
+
+    First it prints the terminal commands the table carries (``docker history``).
     """
+    for command in layers.attrs.get("commands", []):
+        print("$", command)
     added = layers[~layers["from_base"] & (layers["size_mb"] > 0.001)].sort_values("size_mb", ascending=False)
     parts = [("base image", layers[layers["from_base"]]["size_mb"].sum())]
     parts += [

@@ -7,11 +7,12 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import docker
 
+from . import commands
 from . import labels as lbl
 from .engine import ports_published_here
 from .errors import ContainerFailed, MultistageError
@@ -36,6 +37,7 @@ def run_command(
     environment: dict[str, str] | None = None,
     mounts: dict[str | Path, str] | None = None,
     network_mode: str | None = None,
+    show: bool = False,
 ) -> str:
     """Run ``command`` in a fresh container of ``image`` and return what it printed.
 
@@ -52,10 +54,16 @@ def run_command(
         environment: Extra environment variables.
         mounts: Host directory -> path in the container, mounted read-only.
         network_mode: The container's network (``container:<id>`` shares another one's).
+        show: First print the ``$ docker run --rm …`` line that does the same at a terminal.
 
     Raises:
         MultistageError: The command exited non-zero (with ``check``) or did not finish within ``timeout``.
     """
+    if show:
+        found = client.images.get(image)
+        print(
+            "$", commands.run(commands.cli(client), commands.image_ref(found.id, found.tags), command, user)
+        )
     container = client.containers.create(
         image,
         command=command,
@@ -92,6 +100,7 @@ class SmokeResult:
     body: str
     seconds: float
     error: str = ""
+    command: str = ""  # the same check at a terminal: run the app, then curl it
 
     @property
     def ok(self) -> bool:
@@ -130,12 +139,14 @@ def smoke_test(
     Raises:
         ContainerFailed: The container exited or did not answer 200 in time; carries its last log lines.
     """
+    found = client.images.get(image)
+    command = commands.serve(commands.cli(client), commands.image_ref(found.id, found.tags), port, path)
     try:
-        return _smoke_test(client, image, port, path, timeout)
+        return replace(_smoke_test(client, image, port, path, timeout), command=command)
     except ContainerFailed as exc:
         if check:
             raise
-        return SmokeResult(image, None, "", timeout, str(exc))
+        return SmokeResult(image, None, "", timeout, str(exc), command)
 
 
 def _smoke_test(client: docker.DockerClient, image: str, port: int, path: str, timeout: float) -> SmokeResult:

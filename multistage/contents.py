@@ -18,6 +18,7 @@ from typing import IO, cast
 import docker
 import pandas as pd
 
+from . import commands
 from .cache import cache_root, write_atomically
 from .dockerfile import copy_source, numbered_instructions, parse_stages
 from .engine import sizes_need_listings
@@ -29,6 +30,7 @@ __all__ = [
     "APK_DATABASES",
     "COMPILERS",
     "LISTING_FORMAT",
+    "LOADERS",
     "PACKAGE_MANAGERS",
     "SHELLS",
     "Surface",
@@ -452,6 +454,7 @@ class ImageFacts:
     compilers: tuple[str, ...]
     file_count: int
     user: str  # the image's USER; "" means root
+    libc: tuple[str, ...] = ()  # the C libraries whose dynamic loader the image holds (glibc, musl)
 
     @property
     def runs_as_root(self) -> bool:
@@ -466,14 +469,24 @@ class ImageFacts:
             "shell": self.shell or "none",
             "package_managers": ", ".join(self.package_managers) or "none",
             "compilers": ", ".join(self.compilers) or "none",
+            "libc": ", ".join(self.libc) or "none",
             "user": self.user or "root",
         }
 
 
+#: C library -> its dynamic loader's file name: a dynamically linked program asks the kernel for
+#: exactly this file, so an image without it cannot start programs linked against that library.
+LOADERS = {
+    "glibc": re.compile(r"ld-linux[-\w.]*\.so\.\d"),
+    "musl": re.compile(r"ld-musl-\w+\.so\.1"),
+}
+
+
 def facts(client: docker.DockerClient, image: str) -> ImageFacts:
-    """Read shell, package managers, compilers, file count and user from ``image``."""
+    """Read shell, package managers, compilers, C library, file count and user from ``image``."""
     tree = file_tree(client, image)
     files = tree.files()
+    names = {posixpath.basename(path) for path in tree.entries}
     shell = next((p for p in (tree.which(s) for s in SHELLS) if p), None)
     attrs = client.images.get(image).attrs
     return ImageFacts(
@@ -484,6 +497,7 @@ def facts(client: docker.DockerClient, image: str) -> ImageFacts:
         package_managers=tuple(p for p in PACKAGE_MANAGERS if tree.which(p)),
         compilers=tuple(c for c in COMPILERS if tree.which(c)),
         file_count=len(files),
+        libc=tuple(name for name, loader in LOADERS.items() if any(map(loader.fullmatch, names))),
     )
 
 
@@ -557,7 +571,8 @@ def largest_paths(
         key = root + "/" + "/".join(path[len(root) + 1 :].split("/")[:depth])
         totals[key] = totals.get(key, 0) + size
     rows = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
-    return pd.DataFrame([{"path": p, "mb": round(s / 1e6, 2)} for p, s in rows])
+    frame = pd.DataFrame([{"path": p, "mb": round(s / 1e6, 2)} for p, s in rows])
+    return commands.with_commands(frame, [commands.file_listing(commands.cli(client), _ref(client, image))])
 
 
 # --- layers --------------------------------------------------------------------------------
@@ -635,13 +650,15 @@ def layers_dataframe(client: docker.DockerClient, report: BuildReport) -> pd.Dat
     base = None if chain[-1].base.lower() == "scratch" else chain[-1].base
     indexes = {s.index for s in chain}
     own = [i.text for i in numbered_instructions(text) if i.stage in indexes and i.keyword != "FROM"]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         [
             {"instruction": x.instruction, "size_mb": x.size / 1e6, "from_base": x.from_base}
             for x in layers(client, report.image_id, base, own)
         ],
         columns=["instruction", "size_mb", "from_base"],
     )
+    ref = commands.image_ref(report.image_id, report.tags)
+    return commands.with_commands(frame, [commands.history(commands.cli(client), ref)])
 
 
 # --- node_modules ----------------------------------------------------------------------------
@@ -656,6 +673,7 @@ class NodeModules:
     dev_packages: int
     prod_packages: int
     table: pd.DataFrame  # package, mb, dev
+    command: str = ""  # the terminal's nearest equivalent: every file of the image, with sizes
 
 
 def node_modules(
@@ -686,7 +704,11 @@ def node_modules(
     ).sort_values("mb", ascending=False, ignore_index=True)
     dev = table[table["dev"]]
     prod = table[~table["dev"]]
-    return NodeModules(round(prod["mb"].sum(), 2), round(dev["mb"].sum(), 2), len(dev), len(prod), table)
+    listing = commands.file_listing(commands.cli(client), _ref(client, image))
+    commands.with_commands(table, [listing])
+    return NodeModules(
+        round(prod["mb"].sum(), 2), round(dev["mb"].sum(), 2), len(dev), len(prod), table, listing
+    )
 
 
 def _package_of(relative: str) -> str | None:
@@ -772,7 +794,9 @@ def files_by_stage(client: docker.DockerClient, report: BuildReport) -> pd.DataF
         for path, entry in listing.added.items()
         if entry.kind == "file"
     ]
-    return pd.DataFrame(rows, columns=["path", "bytes", "stage", "instruction"])
+    frame = pd.DataFrame(rows, columns=["path", "bytes", "stage", "instruction"])
+    tool, ref = commands.cli(client), commands.image_ref(report.image_id, report.tags)
+    return commands.with_commands(frame, [commands.history(tool, ref), commands.file_listing(tool, ref)])
 
 
 def facts_table(client: docker.DockerClient, images: dict[str, str]) -> pd.DataFrame:
@@ -786,4 +810,14 @@ def facts_table(client: docker.DockerClient, images: dict[str, str]) -> pd.DataF
             "executables": surface.executables,
             "setuid_setgid": surface.setuid,
         }
-    return pd.DataFrame(rows).T.drop(columns=["image"])
+    frame = pd.DataFrame(rows).T.drop(columns=["image"])
+    tool = commands.cli(client)
+    return commands.with_commands(
+        frame, [commands.file_listing(tool, _ref(client, image)) for image in images.values()]
+    )
+
+
+def _ref(client: docker.DockerClient, image: str) -> str:
+    """How a command names ``image`` (an id or a reference): its first tag, else its short id."""
+    found = client.images.get(image)
+    return commands.image_ref(found.id, found.tags)

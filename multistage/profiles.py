@@ -169,7 +169,8 @@ RECIPES: tuple[Recipe, ...] = (
         "debian-slim",
         ("apk",),
         version=("sh", "-c", "busybox | head -1"),
-        notes="static busybox and the CA bundle; its `apk` accepts only packages already present (ca-certificates)",
+        notes="static busybox, Debian's musl (C library and loader, no glibc, as Alpine) and the CA bundle; "
+        "its `apk` accepts only packages already present (ca-certificates)",
     ),
     Recipe(
         "static",

@@ -43,7 +43,8 @@ def runtimes(
 
     Returns:
         One row per runtime: the base used under the active profile, image size, the shell,
-        package managers and compilers found in it, and the ``/health`` status (on 127.0.0.1).
+        package managers, compilers and C library found in it, and the ``/health`` status (on
+        127.0.0.1).
     """
     client = client_or_connect(client)
     builder = builder or default_builder(client)
@@ -72,6 +73,7 @@ def runtimes(
                 "shell": info.shell or "none",
                 "package_managers": ", ".join(info.package_managers) or "none",
                 "compilers": ", ".join(info.compilers) or "none",
+                "libc": ", ".join(info.libc) or "none",
                 "health": health.status,
             }
         )

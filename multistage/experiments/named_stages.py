@@ -9,8 +9,9 @@ import docker
 import pandas as pd
 
 from ..apps import APPS, build_text
-from ..build import BUILDERS
+from ..build import available_builders
 from ..dockerfile import Stage
+from ..engine import client_or_connect
 from ..errors import BuildFailed
 from ..progress import experiment
 from ..results import BuildReport
@@ -38,7 +39,7 @@ FAILING_TESTS = {
 
 def skipped_tests(
     variants: tuple[str, ...] = ("stages", "gated"),
-    builders: tuple[str, ...] = tuple(BUILDERS),
+    builders: tuple[str, ...] | None = None,
     client: docker.DockerClient | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
@@ -46,12 +47,16 @@ def skipped_tests(
 
     A build that ships an image although a test fails has skipped its tests.
 
+    ``builders``: ``None`` takes every builder the engine offers.
+
     Returns:
         One row per (dockerfile, builder): ``image_built``, ``failed_step`` and ``seconds``,
         indexed by ``(dockerfile, builder)``.
     """
     app = APPS["node"]
     path, content = FAILING_TESTS["node"]
+    client = client_or_connect(client)
+    builders = builders or available_builders(client, say=lambda _: None)
     rows = []
     for variant in variants:
         for builder in builders:
@@ -78,7 +83,7 @@ def skipped_tests(
 
 def slow_unused_stage(
     seconds: int = 10,
-    builders: tuple[str, ...] = tuple(BUILDERS),
+    builders: tuple[str, ...] | None = None,
     client: docker.DockerClient | None = None,
     progress: bool = True,
 ) -> dict[str, BuildReport]:
@@ -88,10 +93,14 @@ def slow_unused_stage(
     first builds once to warm its own cache (the two builders keep separate caches); the
     measured build then gets a fresh ``DOCS_NONCE``, so only the docs step is new.
 
+    ``builders``: ``None`` takes every builder the engine offers.
+
     Returns:
         Builder -> the measured :class:`BuildReport`.
     """
     app = APPS["node"]
+    client = client_or_connect(client)
+    builders = builders or available_builders(client, say=lambda _: None)
     reports = {}
     for builder in builders:
         options = {"target": "production", "builder": builder, "client": client, "progress": progress}

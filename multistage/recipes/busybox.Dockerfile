@@ -1,11 +1,13 @@
-# Stand-in for alpine:latest - a minimal image with a shell: Debian's static busybox, the CA
-# bundle, and an `apk` that accepts only packages already present (ca-certificates), so the
-# document's `RUN apk --no-cache add ca-certificates` works offline.
+# Stand-in for alpine:latest - a minimal musl image with a shell: Debian's static busybox,
+# Debian's musl (the C library and its loader, /lib/ld-musl-*.so.1, as Alpine has; no glibc),
+# the CA bundle, and an `apk` that accepts only packages already present (ca-certificates), so
+# the document's `RUN apk --no-cache add ca-certificates` works offline.
 ARG BASE
 FROM ${BASE} AS assemble
 COPY apk /rootfs/sbin/apk
 RUN apt-get update \
- && cd /tmp && apt-get download busybox-static && dpkg-deb -x busybox-static_*.deb /rootfs \
+ && cd /tmp && apt-get download busybox-static musl \
+ && dpkg-deb -x busybox-static_*.deb /rootfs && dpkg-deb -x musl_*.deb /rootfs \
  && rm -rf /var/lib/apt/lists/* /rootfs/usr/share \
  && for applet in $(/rootfs/bin/busybox --list-full); do \
       mkdir -p "/rootfs/$(dirname "$applet")"; \

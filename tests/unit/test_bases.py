@@ -18,7 +18,7 @@ from multistage.profiles import LOCAL, OFFICIAL
         ("alpine:3.19", "alpine"),
         ("debian:12-slim", "debian"),
         ("nginx:1.25-alpine", "nginx"),
-        ("gcr.io/distroless/static-debian12:nonroot", "tutorial image"),
+        ("gcr.io/distroless/static-debian12:nonroot", "distroless static"),
         ("gcr.io/distroless/static-debian11", "distroless static"),
         ("gcr.io/distroless/base-debian12:nonroot", "distroless base/cc"),
         ("gcr.io/distroless/cc-debian11", "distroless base/cc"),
@@ -34,6 +34,13 @@ def test_what_differs_names_the_version_and_the_c_library():
     assert map_reference("golang:1.22-alpine", LOCAL).differs == (
         "stand-in has Go 1.21; libc: musl requested, glibc used"
     )
+    assert map_reference("alpine:3.19", LOCAL).differs == "stand-in has busybox and musl"
+
+
+def test_a_document_image_says_what_its_stand_in_changes_too():
+    mapped = map_reference("node:18-alpine", LOCAL)
+    assert mapped.used == LOCAL.images["node:18-alpine"]
+    assert mapped.differs == "stand-in has Node 18; libc: musl requested, glibc used"
 
 
 def test_an_unknown_base_gets_one_sentence_listing_what_can_stand_in():

@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from multistage import commands
 from multistage.build import learner_command
 from multistage.results import BuildRequest
 
@@ -39,3 +41,33 @@ def test_each_build_names_the_command_a_learner_would_type(version, builder, thr
     command = learner_command(_engine(version), builder, through_cli, Path("sample_apps/node"), REQUEST)
     assert command == expected
     assert "--label" not in command, "the project's own labels are not part of the lesson"
+
+
+def test_inspection_commands_are_the_ones_a_terminal_takes():
+    assert commands.image_ref("sha256:" + "ab" * 32) == "abababababab"
+    assert (
+        commands.image_ref("sha256:" + "ab" * 32, ["multistage-tutorial/go:multi"])
+        == "multistage-tutorial/go:multi"
+    )
+    assert commands.image_ls("docker", ["a/b:c", "d:e"]) == (
+        "docker image ls --filter=reference=a/b:c --filter=reference=d:e"
+    )
+    assert commands.history("podman", "a/b:c") == "podman history a/b:c"
+    assert commands.run("docker", "a/b:c", ["ls", "/root/.local/bin"], user="1000") == (
+        "docker run --rm --user 1000 a/b:c ls /root/.local/bin"
+    )
+    assert commands.serve("docker", "a/b:c", 8080, "/health") == (
+        "docker run -d --rm -p 127.0.0.1:8080:8080 a/b:c && curl -s http://127.0.0.1:8080/health"
+    )
+    assert commands.file_listing("docker", "a/b:c") == (
+        'c=$(docker create a/b:c) && docker export "$c" | tar -tv; docker rm "$c"'
+    )
+
+
+def test_a_table_shows_its_commands_above_it_in_a_notebook():
+    frame = commands.with_commands(pd.DataFrame({"path": ["/app"], "mb": [1.0]}), ["docker history a<b"])
+    html = commands._html(frame.head(1))
+    assert html.startswith("<div><pre style='margin:0'>$ docker history a&lt;b</pre></div><div>"), (
+        "attrs survive head()"
+    )
+    assert commands._html(pd.DataFrame({"x": [1]})).startswith("<div>\n<style"), "no commands, no line"

@@ -16,10 +16,6 @@ The prose then holds no digit and none of :data:`NAMED`: builders, engines, imag
 the bases' families and libcs. A name that only explains an idea is written as a link or a code
 span (``[BuildKit](…)``, `` `docker buildx build` ``), which also makes it something the
 learner can look up or type.
-
-:data:`KNOWN` lists what the notebooks still say against the rule (issue 22), by notebook and
-cell id. It may only shrink: a listed line that no longer offends fails too, so it is removed
-when fixed.
 """
 
 import re
@@ -42,14 +38,6 @@ _CODE_SPAN = re.compile(r"`[^`]*`")
 _LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
 _LIST_MARKER = re.compile(r"^\s*\d+\.\s")
 _NUMBER = re.compile(r"\S*\d\S*")
-
-#: (notebook prefix, cell id) -> what that cell still says against the rule. Shrinks as it is fixed.
-#: All three wait for a musl "alpine" stand-in and thresholds set from the measured base (issue 22).
-KNOWN: dict[tuple[str, str], list[str]] = {
-    ("02", "1dffccae"): ["glibc", "glibc"],  # "the final image here has no glibc"
-    ("02", "0fe712ad"): ["8"],  # the exercise's 8 MB
-    ("06", "54b15619"): ["Distroless", "glibc", "Alpine", "musl"],  # what each final image carries
-}
 
 
 def offences(source: str, section: str | None) -> tuple[list[str], str | None]:
@@ -82,14 +70,10 @@ def notebook_offences(path: Path) -> dict[tuple[str, str], list[str]]:
 @pytest.mark.parametrize("notebook", sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")))
 def test_markdown_states_no_number_and_nothing_that_depends_on_what_ran(notebook):
     found = notebook_offences(NOTEBOOKS / notebook)
-    known = {key: said for key, said in KNOWN.items() if key[0] == notebook[:2]}
-    new = {key: said for key, said in found.items() if known.get(key) != said}
-    fixed = sorted(key for key in known if key not in found)
-    assert not new, (
+    assert not found, (
         f"{notebook}: markdown states what a cell should print (numbers, builders, engines, bases); "
-        f"print it from the data instead, or write an explaining name as a link or code span: {new}"
+        f"print it from the data instead, or write an explaining name as a link or code span: {found}"
     )
-    assert not fixed, f"{notebook}: these cells now follow the rule; remove them from KNOWN: {fixed}"
 
 
 def test_the_rule_catches_what_it_is_for():
