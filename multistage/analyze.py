@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 import shutil
 import tempfile
@@ -26,6 +27,7 @@ from .bases import rewrite_bases
 from .build import available_builders, build
 from .buildkit import context_tar, sent_paths
 from .charts import layer_breakdown, stage_graph
+from .containers import StartResult, first_start
 from .contents import (
     ImageFacts,
     Surface,
@@ -36,7 +38,14 @@ from .contents import (
     layers_dataframe,
     node_modules,
 )
-from .dockerfile import Stage, check_instructions, parse_stages, reachable, read_dockerfile
+from .dockerfile import (
+    Stage,
+    check_instructions,
+    numbered_instructions,
+    parse_stages,
+    reachable,
+    read_dockerfile,
+)
 from .engine import client_or_connect, engine_major
 from .errors import MultistageError
 from .experiments.edits import COMMENTS, rebuild_after_edits
@@ -51,6 +60,7 @@ __all__ = [
     "CacheEdit",
     "Finding",
     "analyze",
+    "copied_from_context",
 ]
 
 #: Files whose change means new dependencies (the dependency edit touches the first one found).
@@ -112,6 +122,7 @@ class Analysis:
     edits: list[CacheEdit] = field(default_factory=list)
     stage_sizes: dict[int, int] = field(default_factory=dict)
     dev_packages: int | None = None
+    start: StartResult | None = None
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -184,6 +195,12 @@ class Analysis:
         else:
             sent += " (no .dockerignore)"
         lines.append(sent)
+        if self.start is not None:
+            lines.append(
+                f"Start: {self.start.outcome}"
+                + (f" ({self.start.detail})" if self.start.detail else "")
+                + f"  $ {self.start.command}"
+            )
         for edit in self.edits:
             lines.append(
                 f"Cache: after a {edit.edit} ({edit.file}) {len(edit.rerun)} steps ran again, {edit.seconds:.1f} s"
@@ -287,7 +304,11 @@ def analyze(
         with experiment(f"analyze {context.name}"):
             report = build(copy, dockerfile, target=target, tag=tag, client=client, progress=progress)
             sizes = _stage_sizes(copy, dockerfile, stages, report, tag, client, progress)
-            measured_edits = _edits(copy, dockerfile, target, tag, client, progress) if edits else []
+            measured_edits, edit_notes = (
+                _edits(copy, dockerfile, rewritten.text, needed, target, tag, client, progress)
+                if edits
+                else ([], [])
+            )
     final = facts(client, report.image_id)
     final_stage = stages[max(needed)] if target else stages[-1]
     analysis = Analysis(
@@ -296,7 +317,7 @@ def analyze(
         target=target,
         profile=profile.label,
         bases=rewritten.table(),
-        notes=rewritten.notes,
+        notes=rewritten.notes + edit_notes,
         stages=stages,
         needed=needed,
         report=report,
@@ -316,6 +337,7 @@ def analyze(
         edits=measured_edits,
         stage_sizes=sizes,
         dev_packages=_dev_packages(client, context, report.image_id),
+        start=first_start(client, report.image_id),
     )
     analysis.findings = findings(analysis)
     return analysis
@@ -397,9 +419,55 @@ def _largest_sent(context: Path, dockerfile: str, top: int = 5) -> pd.DataFrame:
     return pd.DataFrame([{"path": p, "mb": round(s / 1e6, 2)} for p, s in rows], columns=["path", "mb"])
 
 
-def _edits(copy, dockerfile, target, tag, client, progress) -> list[CacheEdit]:
-    """Rebuild after a fresh source edit and, when a manifest is found, a dependency edit."""
-    sent = sent_paths(copy, dockerfile)
+def copied_from_context(text: str, needed: set[int], paths: list[str]) -> list[str]:
+    """The ``paths`` (relative to the context) that a ``COPY``/``ADD`` of a needed stage takes from
+    the build context (``--from`` copies take nothing from it), in their order.
+
+    Sources are matched as the builder does: ``.`` is everything, a directory its files, and
+    ``*``/``?`` patterns as shell globs.
+    """
+    sources = []
+    for item in numbered_instructions(text):
+        if item.stage not in needed or item.keyword not in ("COPY", "ADD"):
+            continue
+        words = _copy_words(item.value)
+        if any(word.startswith("--from") for word in words):
+            continue
+        args = [word for word in words if not word.startswith("--")]
+        sources += [arg.removeprefix("./").rstrip("/") for arg in args[:-1]]
+    if any(source in ("", ".") for source in sources):
+        return list(paths)
+    return [
+        path
+        for path in paths
+        if any(
+            path == source or path.startswith(source + "/") or _glob(source).fullmatch(path)
+            for source in sources
+        )
+    ]
+
+
+def _glob(pattern: str) -> re.Pattern:
+    """A COPY source pattern as the builder reads it: ``*`` and ``?`` never cross a ``/``."""
+    return re.compile(re.escape(pattern).replace(r"\*", "[^/]*").replace(r"\?", "[^/]"))
+
+
+def _copy_words(value: str) -> list[str]:
+    """A COPY/ADD's words: its JSON array form, else split on whitespace."""
+    if value.lstrip().startswith("["):
+        try:
+            return [str(word) for word in json.loads(value[value.index("[") :])]
+        except ValueError:
+            pass
+    return value.split()
+
+
+def _edits(
+    copy, dockerfile, text, needed, target, tag, client, progress
+) -> tuple[list[CacheEdit], list[str]]:
+    """Rebuild after a fresh source edit and, when a manifest is found, a dependency edit, each on a
+    file the target's stages copy from the context; a note for an edit no such file exists for."""
+    sent = copied_from_context(text, needed, sent_paths(copy, dockerfile))
     source = next(
         (
             p
@@ -412,6 +480,9 @@ def _edits(copy, dockerfile, target, tag, client, progress) -> list[CacheEdit]:
     )
     manifest = next((p for p in sent if Path(p).name in MANIFESTS and p.count("/") <= 1), None)
     files = {kind: path for kind, path in (("source edit", source), ("dependency edit", manifest)) if path}
+    notes = []
+    if source is None:
+        notes.append("no source edit was measured: the target's stages copy no source file from the context")
     # A tag of their own: on the containerd image store, an image whose only tag moves to a
     # rebuild is gone, and the analysis still reads the unedited image afterwards.
     rebuilt = rebuild_after_edits(
@@ -425,7 +496,7 @@ def _edits(copy, dockerfile, target, tag, client, progress) -> list[CacheEdit]:
             report.seconds,
         )
         for kind, report in rebuilt.items()
-    ]
+    ], notes
 
 
 def _dev_packages(client: docker.DockerClient, context: Path, image: str) -> int | None:
@@ -446,10 +517,30 @@ def _dev_packages(client: docker.DockerClient, context: Path, image: str) -> int
         return None
 
 
+def _start_finding(detail: str) -> tuple[str, str, str]:
+    """What a final image that fails to start most likely lacks, and the lesson that covers it."""
+    said = f"the final image fails to start: {detail}"
+    if "no such file or directory" in detail:
+        return (
+            said + " — a dynamically linked program whose C library (its loader) the image lacks",
+            "build a static binary (Go: `CGO_ENABLED=0`) or start the final stage from a base with that C library",
+            "02",
+        )
+    if "x509" in detail or "certificate" in detail:
+        return (said, "copy the CA bundle into the final image", "02")
+    return (
+        said,
+        "copy what the program needs at run time into the final stage, or start it from a base that has it",
+        "02, 03",
+    )
+
+
 def findings(analysis: Analysis) -> list[Finding]:
     """Concrete recommendations, most important first, each with the number that triggered it."""
     found: list[tuple[str, str, str]] = []
     final = analysis.final
+    if analysis.start is not None and analysis.start.outcome == "failed":
+        found.append(_start_finding(analysis.start.detail))
     if final.compilers:
         found.append(
             (
@@ -494,7 +585,8 @@ def findings(analysis: Analysis) -> list[Finding]:
     if unneeded_tests:
         found.append(
             (
-                f"the target does not need the stage {', '.join(unneeded_tests)}: BuildKit skips it, tests included",
+                f"the target does not need the stage {', '.join(unneeded_tests)}: BuildKit (and Buildah) skip it, "
+                "tests included",
                 "make the final stage copy its artefact from the test stage",
                 "04",
             )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
+import shlex
+import socket
 import tarfile
 import time
 import urllib.error
@@ -21,6 +24,8 @@ from .results import LOG_TAIL
 
 __all__ = [
     "SmokeResult",
+    "StartResult",
+    "first_start",
     "copy_from_image",
     "run_command",
     "smoke_test",
@@ -147,6 +152,96 @@ def smoke_test(
         if check:
             raise
         return SmokeResult(image, None, "", timeout, str(exc), command)
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """What an image did when started once with its own ``CMD``/``ENTRYPOINT``."""
+
+    outcome: str  # "exited 0", "running" or "failed"
+    detail: str  # the ports it listens on, or the first error line
+    seconds: float
+    command: str  # the same at a terminal
+
+
+#: A log line that says what went wrong, by the words programs use for it.
+_ERROR_LINE = re.compile(r"error|fatal|panic|exception|not found|no such file|denied|cannot|unable", re.I)
+
+
+def first_start(client: docker.DockerClient, image: str, wait: float = 5.0) -> StartResult:
+    """Start ``image`` once, as ``docker run`` would, and say what it did within ``wait`` seconds.
+
+    ``exited 0``; ``running`` (with the exposed TCP ports that accept a connection on 127.0.0.1,
+    where the engine publishes ports on this machine); or ``failed``, with the first line of its
+    log (or of the engine's refusal) that reads like an error. The container is removed afterwards.
+    """
+    found = client.images.get(image)
+    exposed = sorted(
+        p for p in (found.attrs.get("Config") or {}).get("ExposedPorts") or {} if p.endswith("/tcp")
+    )
+    here = ports_published_here()
+    tool, ref = commands.cli(client), commands.image_ref(found.id, found.tags)
+    command = shlex.join([tool, "run", "--rm", *(f"-p=127.0.0.1::{p.split('/')[0]}" for p in exposed), ref])
+    container = client.containers.create(
+        image,
+        ports={p: ("127.0.0.1", None) for p in exposed} if here else None,
+        labels=lbl.project_labels(**{lbl.CONTAINER: "first-start"}),
+    )
+    started = time.monotonic()
+    try:
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            said = str(exc.explanation or exc)
+            return StartResult("failed", _first_error(said), time.monotonic() - started, command)
+        while time.monotonic() - started < wait:
+            container.reload()
+            if container.status in ("exited", "dead"):
+                code = container.attrs["State"].get("ExitCode")
+                seconds = time.monotonic() - started
+                if code == 0:
+                    return StartResult("exited 0", "", seconds, command)
+                logs = container.logs(stdout=True, stderr=True).decode(errors="replace")
+                return StartResult("failed", f"exit code {code}: {_first_error(logs)}", seconds, command)
+            time.sleep(0.2)
+        if not here:
+            return StartResult("running", "its ports are on the engine's machine", wait, command)
+        listening = [p for p in exposed if _accepts(container, p)]
+        detail = (
+            f"listening on {', '.join(listening)}"
+            if listening
+            else (f"not accepting connections on {', '.join(exposed)}" if exposed else "no port exposed")
+        )
+        return StartResult("running", detail, wait, command)
+    finally:
+        container.remove(force=True)
+
+
+def _first_error(text: str) -> str:
+    """The first line of ``text`` that reads like an error, else its first non-empty line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    chosen = next((line for line in lines if _ERROR_LINE.search(line)), lines[0] if lines else "no output")
+    return chosen[:240]
+
+
+def _accepts(container, port: str) -> bool:
+    """Whether the program listens on ``port`` (``8080/tcp``), through its port published on 127.0.0.1.
+
+    The engine's proxy accepts every connection to a published port and closes it at once when
+    nothing listens behind it; a program that listens keeps it open (waiting for a request) or
+    answers. So: connect, and read with a short timeout.
+    """
+    container.reload()
+    bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(port) or []
+    if not bindings:
+        return False
+    try:
+        with socket.create_connection(("127.0.0.1", int(bindings[0]["HostPort"])), timeout=1) as connection:
+            return connection.recv(1) != b""
+    except TimeoutError:
+        return True
+    except OSError:
+        return False
 
 
 def _smoke_test(client: docker.DockerClient, image: str, port: int, path: str, timeout: float) -> SmokeResult:

@@ -375,6 +375,9 @@ def exported_layers(client: docker.DockerClient, image: str) -> Iterator[tuple[l
     The one place an image is exported, with a progress bar. Both archive layouts are read:
     the classic one (``<id>/layer.tar``) and the OCI one, whose duplicate layers are symlinks
     to the first copy. The digests are the ``diff_ids`` of the exported image's own config.
+    On the containerd store the OCI index of an image built through buildx also lists an
+    attestation manifest (platform ``unknown/unknown``: buildx's provenance); only the
+    archive's ``manifest.json``, which names the image's own config and layers, is read.
     """
     found = client.images.get(image)
     bar = ExportProgress(image, found.attrs["Size"])

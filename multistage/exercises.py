@@ -15,14 +15,13 @@ from .build import default_builder
 from .cache import cache_root, write_atomically
 from .containers import smoke_test
 from .contents import facts, files_by_stage, node_modules
-from .dockerfile import parse_stages
+from .dockerfile import copy_source, numbered_instructions, parse_stages, reachable
 from .engine import client_or_connect
 from .errors import MultistageError
 from .experiments.edits import run_scenarios
 from .experiments.faster_rebuilds import mount_builder
 from .experiments.named_stages import FAILING_TESTS
 from .experiments.overview import BuilderPattern
-from .lint import hadolint, serious
 
 __all__ = [
     "EXERCISES",
@@ -32,7 +31,7 @@ __all__ = [
     "check_node_production_only",
     "check_one_dockerfile",
     "check_python_non_root",
-    "check_hadolint_clean",
+    "check_named_copy",
     "check_tests_gate_the_image",
     "check_third_stage",
     "progress_file",
@@ -46,8 +45,8 @@ EXERCISES = {
     "check_go_small_image": ("02", "a Go image hardly larger than its binary that still serves"),
     "check_python_non_root": ("03", "a Python image that runs as a non-root user"),
     "check_tests_gate_the_image": ("04", "failing tests stop the image"),
-    "check_third_stage": ("05", "a third stage copied from"),
-    "check_hadolint_clean": ("06", "a Dockerfile hadolint finds nothing serious in"),
+    "check_third_stage": ("05", "a third stage that can run beside the other two"),
+    "check_named_copy": ("06", "a COPY --from that survives an inserted stage"),
     "check_go_cache_mount": ("07", "a Go rebuild under half its time with a cache mount"),
 }
 
@@ -220,7 +219,8 @@ def check_tests_gate_the_image(
 def check_third_stage(
     dockerfile_text: str, client: docker.DockerClient | None = None, builder: str | None = None
 ) -> CheckResult:
-    """Exercise (notebook 05): the two-builder app's image must also hold a file from a third stage.
+    """Exercise (notebook 05): the image must also hold a file from a third stage that a builder
+    can run beside ``api`` and ``web``: one that neither starts ``FROM`` nor copies from them.
 
     Args:
         dockerfile_text: The learner's Dockerfile for ``sample_apps/fullstack``.
@@ -242,8 +242,31 @@ def check_third_stage(
     others = [s for s in sources if s not in ("api", "web")]
     if len(others) == 1 and len(sources) == 3:
         path = files[files["stage"] == others[0]]["path"].iloc[0]
+        stages = parse_stages(dockerfile_text)
+        third = next(stage for stage in stages if stage.label == others[0])
+        waits_for = sorted(
+            stages[index].label
+            for index in reachable(stages, third.label)
+            if stages[index].label in ("api", "web")
+        )
+        measured["waits_for"] = waits_for
+        if waits_for:
+            return _say(
+                CheckResult(
+                    False,
+                    f"{path} came from stage `{third.label}`, but that stage waits for "
+                    f"{' and '.join(f'`{label}`' for label in waits_for)}: it starts FROM it or copies "
+                    "from it, so no builder can run it at the same time. Hint: what does it need from them?",
+                    measured,
+                )
+            )
         return _say(
-            CheckResult(True, f"{path} came from stage `{others[0]}`; /health answers 200.", measured)
+            CheckResult(
+                True,
+                f"{path} came from stage `{third.label}`, which needs neither `api` nor `web`, so a "
+                "builder can run all three at once; /health answers 200.",
+                measured,
+            )
         )
     return _say(
         CheckResult(
@@ -256,35 +279,36 @@ def check_third_stage(
 
 
 @_recorded
-def check_hadolint_clean(
-    dockerfile_text: str, app: str = "python", client: docker.DockerClient | None = None
-) -> CheckResult:
-    """Exercise (notebook 06): hadolint finds no warning or error, and the image still serves /health.
+def check_named_copy(dockerfile_text: str, client: docker.DockerClient | None = None) -> CheckResult:
+    """Exercise (notebook 06): the Python image builds and serves /health again after a stage was
+    inserted first, and no ``COPY --from`` names a stage by its position.
 
     Args:
-        dockerfile_text: The learner's Dockerfile for ``sample_apps/<app>``.
-        app: The sample app it builds.
+        dockerfile_text: The learner's Dockerfile for ``sample_apps/python``.
         client: Docker client.
 
     Returns:
         The :class:`CheckResult` (also printed).
     """
-    findings = serious(hadolint({"answer": dockerfile_text}))
-    measured = {"findings": list(findings["code"])}
-    if len(findings):
-        first = findings.iloc[0]
+    client, report = _build_and_serve("python", dockerfile_text, client)
+    if isinstance(report, CheckResult):
+        return report
+    by_position = [
+        item.text
+        for item in numbered_instructions(dockerfile_text)
+        if item.keyword in ("COPY", "ADD") and (copy_source(item.value) or "").isdigit()
+    ]
+    measured = {"by_position": by_position}
+    if by_position:
         return _say(
             CheckResult(
                 False,
-                f"hadolint still reports {', '.join(findings['code'])} (first at line {first['line']}). "
-                "Hint: the lint table above says what each code means.",
+                f"it builds and serves again, but `{by_position[0]}` still counts stages: the next "
+                "stage someone inserts breaks it again. Hint: what can a stage be called instead?",
                 measured,
             )
         )
-    client, report = _build_and_serve(app, dockerfile_text, client)
-    if isinstance(report, CheckResult):
-        return report
-    return _say(CheckResult(True, "no hadolint warning or error, and /health answers 200.", measured))
+    return _say(CheckResult(True, "every COPY --from names its stage, and /health answers 200.", measured))
 
 
 def _say(result: CheckResult) -> CheckResult:

@@ -332,14 +332,21 @@ LOCAL = Profile("local", {ref: recipe.tag for recipe in RECIPES for ref in recip
 _active: Profile | None = None
 
 
-def decide_profile(requested: str, official_present: bool, unreachable: dict[str, str]) -> Profile:
+def decide_profile(
+    requested: str, official_present: bool, unreachable: dict[str, str], kit_served: bool = False
+) -> Profile:
     """Decide which profile to use: per registry, official where it answers, local stand-ins where not.
+
+    A served workshop kit makes ``auto`` local: the kit serves npm and PyPI packages to the
+    stand-ins only, and a room that serves it has no internet for the official images' installs,
+    even on a laptop that pulled those images at home.
 
     Args:
         requested: ``auto``, ``official`` or ``local``.
         official_present: Every document image is already on the engine.
         unreachable: Registry -> why pulling its probe image failed, for the registries that
             were tried and failed (``auto`` only).
+        kit_served: ``python -m multistage kit serve`` runs the kit's servers.
 
     Returns:
         The :class:`Profile` (without the workshop kit's images; :func:`active_profile` adds them).
@@ -355,6 +362,8 @@ def decide_profile(requested: str, official_present: bool, unreachable: dict[str
         return Profile("local", LOCAL.images, "requested (MULTISTAGE_PROFILE=local)")
     if requested == "official":
         return Profile("official", {}, "requested (MULTISTAGE_PROFILE=official)")
+    if kit_served:
+        return Profile("local", LOCAL.images, "the workshop kit is served")
     if official_present:
         return Profile("official", {}, "the document's official images are on this engine")
     if not unreachable:
@@ -376,26 +385,27 @@ def decide_profile(requested: str, official_present: bool, unreachable: dict[str
 def active_profile(client: docker.DockerClient | None = None, say=None) -> Profile:
     """Return the base-image profile for this process, choosing it on first use.
 
-    ``MULTISTAGE_PROFILE`` (``auto`` by default) decides; ``auto`` uses the official images of
-    every registry that has them on the engine or lets them be pulled within a short timeout,
-    and the local stand-ins for the others (said once, in the printed reason).
+    ``MULTISTAGE_PROFILE`` (``auto`` by default) decides; ``auto`` uses the local stand-ins
+    while the workshop kit is served, else the official images of every registry that has them
+    on the engine or lets them be pulled within a short timeout, and the local stand-ins for the
+    others (said once, in the printed reason).
     """
     global _active
     if _active is None:
         client = client_or_connect(client)
         requested = os.environ.get("MULTISTAGE_PROFILE", "auto").strip().lower() or "auto"
         present = {ref: image_present(client, ref) for ref in DOCUMENT_IMAGES}
+        served = _served_kit(client)
         unreachable: dict[str, str] = {}
-        if requested == "auto" and not all(present.values()):
+        if requested == "auto" and not all(present.values()) and not served:
             for registry, probe in REGISTRY_PROBES.items():
                 if all(present[ref] for ref in DOCUMENT_IMAGES if registry_of(ref) == registry):
                     continue
                 error = _try_pull(probe)
                 if error is not None:
                     unreachable[registry] = error
-        decided = decide_profile(requested, all(present.values()), unreachable)
-        served = _served_kit(client) if decided.name == "local" else None
-        if served:
+        decided = decide_profile(requested, all(present.values()), unreachable, kit_served=bool(served))
+        if served and decided.name == "local":
             decided = Profile(
                 "local",
                 {ref: served["images"].get(tag, tag) for ref, tag in LOCAL.images.items()},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -9,20 +10,24 @@ import docker
 import pandas as pd
 
 from ..apps import APPS, copy_app
-from ..build import BUILDERS, default_builder
+from ..build import available_builders, default_builder
 from ..buildkit import context_tar
 from ..containers import copy_from_image, smoke_test
 from ..contents import facts, file_tree
+from ..dockerfile import parse_stages
 from ..engine import client_or_connect
 from ..profiles import active_profile
 from ..progress import experiment
 from .edits import ScenarioSet, run_scenarios
+from .named_stages import stage_use
 
 __all__ = [
     "RUNTIMES",
     "dockerignore_effect",
     "orderings",
+    "move_stage_last",
     "runtimes",
+    "stage_orders",
     "stage_references",
 ]
 
@@ -109,7 +114,7 @@ def stage_references(
 def orderings(
     app: str = "node",
     dockerfiles: dict[str, str] | None = None,
-    builders: tuple[str, ...] = tuple(BUILDERS),
+    builders: tuple[str, ...] | None = None,
     edits: tuple[str, ...] = ("source edit",),
     client: docker.DockerClient | None = None,
     progress: bool = True,
@@ -120,7 +125,7 @@ def orderings(
         app: The sample app.
         dockerfiles: Label -> Dockerfile (default: the document's order, dependency files
             first, against ``Dockerfile.source-first``).
-        builders: Builders to run each under.
+        builders: Builders to run each under (``None``: every builder the engine offers).
         edits: Names from :data:`~multistage.experiments.edits.EDITS`.
         client: Docker client.
         progress: Show progress bars.
@@ -132,8 +137,9 @@ def orderings(
         "dependencies first": "Dockerfile",
         "source first": "Dockerfile.source-first",
     }
+    client = client_or_connect(client)
     results = {}
-    for builder in builders:
+    for builder in builders or available_builders(client, say=lambda _: None):
         for label, dockerfile in dockerfiles.items():
             with experiment(f"orderings: {label}"):
                 results[f"{label} ({builder})"] = run_scenarios(
@@ -187,3 +193,63 @@ def dockerignore_effect(
             }
         )
     return pd.DataFrame(rows).set_index("")
+
+
+def move_stage_last(text: str, name: str) -> str:
+    """``text`` with the stage named ``name`` (its ``FROM … AS name`` line up to the next ``FROM``)
+    moved to the end of the Dockerfile; everything else keeps its order.
+
+    Raises:
+        KeyError: No stage of that name.
+    """
+    chunks = re.split(r"(?m)^(?=FROM\s)", text)
+    named = [
+        i
+        for i, chunk in enumerate(chunks)
+        if re.match(rf"FROM\s+\S+\s+AS\s+{re.escape(name)}\s*$", chunk.splitlines()[0], re.I)
+    ]
+    if not named:
+        raise KeyError(f"no stage named {name!r}")
+    moved = chunks.pop(named[0])
+    return "".join(chunks).rstrip("\n") + "\n\n" + moved.rstrip("\n") + "\n"
+
+
+def stage_orders(
+    builders: tuple[str, ...] | None = None, client: docker.DockerClient | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """The Node app's ``Dockerfile.stages`` as written (``test`` before ``production``) and with
+    ``test`` moved last: each built for ``--target production``, then rebuilt after a source edit,
+    under each builder.
+
+    Returns:
+        One row per (order, builder): what the rebuild did with the ``build``, ``test`` and
+        ``production`` stages (:func:`~multistage.experiments.named_stages.stage_use`), and its
+        seconds.
+    """
+    client = client_or_connect(client)
+    text = APPS["node"].dockerfile_text("stages")
+    files = {"test before production": text, "test after production": move_stage_last(text, "test")}
+    rows = []
+    for builder in builders or available_builders(client, say=lambda _: None):
+        for order, dockerfile_text in files.items():
+            with experiment(f"stage order: {order} ({builder})"):
+                rebuild = run_scenarios(
+                    "node",
+                    "Dockerfile.stages",
+                    edits=["source edit"],
+                    dockerfile_text=dockerfile_text,
+                    client=client,
+                    builder=builder,
+                    target="production",
+                    progress=progress,
+                ).rebuilds["source edit"]
+            use = stage_use({builder: rebuild}, parse_stages(dockerfile_text)).loc[builder]
+            rows.append(
+                {
+                    "order": order,
+                    "builder": builder,
+                    **{stage: use[stage] for stage in ("build", "test", "production")},
+                    "seconds": round(rebuild.seconds, 1),
+                }
+            )
+    return pd.DataFrame(rows).set_index(["order", "builder"])

@@ -189,6 +189,7 @@ def run_scenarios(
     progress: bool = True,
     builder: str | None = None,
     without: tuple[str, ...] = (),
+    target: str | None = None,
 ) -> ScenarioSet:
     """Copy ``app`` to a temporary directory, build it, then rebuild it after each edit.
 
@@ -204,6 +205,7 @@ def run_scenarios(
         progress: Show progress bars.
         builder: ``"buildkit"`` or ``"classic"``; ``None``: the engine's default.
         without: Files to delete from the copy first (e.g. ``(".dockerignore",)``).
+        target: Build only up to this stage, every time.
 
     Returns:
         The :class:`ScenarioSet`.
@@ -217,7 +219,9 @@ def run_scenarios(
         for name in without:
             (copy / name).unlink()
         with experiment("baseline"):
-            baseline = build(copy, dockerfile, client=client, progress=progress, builder=builder)
+            baseline = build(
+                copy, dockerfile, client=client, progress=progress, builder=builder, target=target
+            )
         rebuilds = rebuild_after_edits(
             copy,
             dockerfile,
@@ -225,5 +229,6 @@ def run_scenarios(
             client=client,
             progress=progress,
             builder=builder,
+            target=target,
         )
         return ScenarioSet(app.name, dockerfile, baseline, rebuilds)

@@ -89,6 +89,22 @@ def test_a_static_go_binary_on_scratch_run_as_nobody(client):
     assert not _said(analysis, "shell"), "scratch has no shell to report"
 
 
+def test_a_final_image_that_cannot_start_is_the_first_finding_and_names_the_lesson(client, tmp_path):
+    project = tmp_path / "go-alpine-cgo"
+    shutil.copytree(FIXTURES / "go-alpine", project)
+    (project / "Dockerfile").write_text(
+        "FROM golang:1.21 AS build\nWORKDIR /src\nCOPY go.mod *.go ./\n"
+        "RUN CGO_ENABLED=1 go build -o /bin/server .\n"
+        'FROM alpine:3.19\nCOPY --from=build /bin/server /usr/local/bin/server\nENTRYPOINT ["server"]\n'
+    )
+    analysis = analyze(project, client=client, edits=False, progress=False)
+    assert analysis.start.outcome == "failed" and "no such file or directory" in analysis.start.detail
+    first = analysis.findings[0]
+    assert first.finding.startswith("the final image fails to start") and first.notebook == "02"
+    working = analyze(FIXTURES / "go-scratch", client=client, edits=False, progress=False)
+    assert (working.start.outcome, working.start.detail) == ("running", "listening on 8080/tcp")
+
+
 def test_a_cgo_binary_on_distroless_base_runs_on_its_stand_in(client):
     analysis = analyze(FIXTURES / "go-cgo-distroless", client=client, progress=False)
     if analysis.profile == "local":

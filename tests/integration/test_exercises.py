@@ -11,7 +11,7 @@ from multistage.contents import file_tree
 from multistage.exercises import (
     check_go_cache_mount,
     check_go_small_image,
-    check_hadolint_clean,
+    check_named_copy,
     check_node_production_only,
     check_one_dockerfile,
     check_python_non_root,
@@ -92,17 +92,28 @@ def test_a_test_stage_nothing_depends_on_is_caught_as_skipped(client):
     assert not result.passed and "test" not in result.measured["stages_run"]
 
 
-def test_third_stage_rejects_the_two_builder_app_and_accepts_the_solution(client):
+def test_third_stage_rejects_the_two_builder_app_and_a_stage_that_waits_and_accepts_the_solution(client):
     starter = check_third_stage(APPS["fullstack"].dockerfile_text("multi"), client=client)
     assert not starter.passed and starter.measured["stages"] == ["api", "web"]
-    solved = check_third_stage(_solution("05-copying-from-multiple-stages.ipynb"), client=client)
+    solution = _solution("05-copying-from-multiple-stages.ipynb")
+    solved = check_third_stage(solution, client=client)
     assert solved.passed, solved.message
+    waiting = solution.replace("FROM ${ALPINE_IMAGE} AS meta", "FROM api AS meta")
+    assert waiting != solution
+    late = check_third_stage(waiting, client=client)
+    assert not late.passed and late.measured["waits_for"] == ["api"], late.message
 
 
-def test_hadolint_clean_rejects_the_documents_python_example_and_accepts_the_solution(client):
-    starter = check_hadolint_clean(APPS["python"].dockerfile_text("multi"), client=client)
-    assert not starter.passed and starter.measured["findings"] == ["DL3042"]
-    solved = check_hadolint_clean(_solution("06-best-practices.ipynb"), client=client)
+def test_named_copy_rejects_the_broken_starter_and_a_position_and_accepts_the_solution(client):
+    starter = check_named_copy(_starter("06-best-practices.ipynb"), client=client)
+    assert not starter.passed and "must build" in starter.message
+    shifted = check_named_copy(
+        _starter("06-best-practices.ipynb").replace("--from=0", "--from=1"), client=client
+    )
+    assert not shifted.passed and shifted.measured["by_position"] == [
+        "COPY --from=1 /root/.local /root/.local"
+    ]
+    solved = check_named_copy(_solution("06-best-practices.ipynb"), client=client)
     assert solved.passed, solved.message
 
 

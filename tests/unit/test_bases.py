@@ -98,3 +98,9 @@ def test_a_node_alpine_stage_that_runs_npm_gets_the_builder_stand_in():
     lines = rewrite_bases(text, LOCAL).text.splitlines()
     assert lines[0] == "FROM multistage-local/node-builder:18 AS build", "the runtime stand-in has no npm"
     assert lines[2] == "FROM multistage-local/node-runtime:18"
+
+
+def test_a_document_node_alpine_stage_that_runs_npm_gets_the_builder_stand_in():
+    mapped = map_reference("node:18-alpine", LOCAL, builds_with_npm=True)
+    assert mapped.used == LOCAL.images["node:18"]
+    assert "runs npm" in mapped.differs

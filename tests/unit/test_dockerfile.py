@@ -12,6 +12,7 @@ from multistage.dockerfile import (
     without_cache_mounts,
 )
 from multistage.errors import MultistageError
+from multistage.experiments.best_practices import move_stage_last
 
 
 def test_named_stages_of_the_node_app():
@@ -86,3 +87,12 @@ def test_without_cache_mounts_leaves_every_instruction_and_only_drops_the_mounts
     assert [kind for kind, _ in instructions(plain)] == [kind for kind, _ in instructions(text)]
     assert "RUN go mod download" in plain
     assert "RUN go test -trimpath ./... \\\n && CGO_ENABLED=0" in plain
+
+
+def test_move_stage_last_keeps_every_stage_and_only_moves_the_one_named():
+    text = APPS["node"].dockerfile_text("stages")
+    moved = move_stage_last(text, "test")
+    assert [s.label for s in parse_stages(moved)] == ["dependencies", "build", "production", "test"]
+    assert sorted(moved.split()) == sorted(text.split()), "the same instructions, in another order"
+    with pytest.raises(KeyError):
+        move_stage_last(text, "docs")

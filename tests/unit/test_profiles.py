@@ -34,6 +34,11 @@ def test_profile_decision(requested, present, unreachable, expected):
         assert next(iter(unreachable.values())) in profile.reason
 
 
+def test_a_served_kit_makes_auto_local_even_with_the_official_images_present():
+    assert decide_profile("auto", True, {}, kit_served=True).name == "local"
+    assert decide_profile("official", True, {}, kit_served=True).name == "official", "asked for: kept"
+
+
 def test_with_one_registry_cut_off_only_its_images_are_stood_in_and_the_reason_says_so_once():
     profile = decide_profile("auto", False, {"gcr.io": GCR_DOWN})
     assert profile.resolve("gcr.io/distroless/static-debian12") == LOCAL.resolve(

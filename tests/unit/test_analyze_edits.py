@@ -1,0 +1,68 @@
+"""What `analyze` edits and how it reads a failed start (no engine needed)."""
+
+from multistage.analyze import _start_finding, copied_from_context
+from multistage.containers import _first_error
+from multistage.dockerfile import parse_stages, reachable
+
+PATHS = [
+    "backend/src/app.js",
+    "backend/package.json",
+    "client/src/main.ts",
+    "client/package.json",
+    "README.md",
+]
+MONOREPO = """\
+FROM node:20 AS client-build
+WORKDIR /client
+COPY client/package.json ./
+RUN npm install
+COPY ["client/src", "./src"]
+RUN npm run build
+
+FROM node:20 AS backend
+COPY backend/ /app/
+RUN npm install
+
+FROM node:20-slim
+COPY --from=backend /app /app
+COPY --from=client-build /client/dist /app/public
+"""
+
+
+def _copied(text: str, target: str | None) -> list[str]:
+    return copied_from_context(text, reachable(parse_stages(text), target), PATHS)
+
+
+def test_a_target_is_edited_only_in_the_files_its_stages_copy():
+    assert _copied(MONOREPO, "client-build") == ["client/src/main.ts", "client/package.json"]
+    assert _copied(MONOREPO, None) == PATHS[:4], "the final stage needs both builders"
+
+
+def test_copy_dot_takes_everything_and_globs_match_as_the_builder_matches_them():
+    assert _copied("FROM x\nCOPY . .\n", None) == PATHS
+    assert _copied("FROM x\nCOPY */package.json ./\n", None) == [
+        "backend/package.json",
+        "client/package.json",
+    ]
+    assert _copied("FROM x\nCOPY --from=y /a /a\n", None) == [], (
+        "a --from copy takes nothing from the context"
+    )
+
+
+def test_a_glob_does_not_cross_a_directory():
+    assert _copied("FROM x\nCOPY *.md ./\n", None) == ["README.md"]
+    assert _copied("FROM x\nCOPY *.json ./\n", None) == []
+
+
+def test_a_final_image_that_cannot_start_names_the_lesson():
+    cgo = _start_finding("exit code 1: exec ./main: no such file or directory")
+    assert cgo[2] == "02" and "C library" in cgo[0]
+    assert _start_finding("exit code 1: x509: certificate signed by unknown authority")[1].startswith(
+        "copy the CA"
+    )
+
+
+def test_the_first_error_line_is_the_one_that_says_what_went_wrong():
+    log = "starting server\nlistening on :8080\npanic: open /etc/app.yaml: no such file\n"
+    assert _first_error(log) == "panic: open /etc/app.yaml: no such file"
+    assert _first_error("hello\n") == "hello" and _first_error("") == "no output"
