@@ -47,7 +47,7 @@ from .dockerfile import (
     read_dockerfile,
 )
 from .engine import client_or_connect, engine_major
-from .errors import MultistageError
+from .errors import BuildFailed, MultistageError
 from .experiments.edits import COMMENTS, rebuild_after_edits
 from .labels import BUILD_NAMESPACE
 from .lint import hadolint, serious
@@ -92,6 +92,7 @@ class Finding:
     """One recommendation: what was measured, what to do, and the notebook that teaches it."""
 
     rank: int
+    code: str  # a short name for the rule, the same on every project (benchmarks/analyze.py counts them)
     finding: str
     fix: str
     notebook: str
@@ -150,7 +151,9 @@ class Analysis:
 
     def findings_table(self) -> pd.DataFrame:
         """The findings, most important first."""
-        return pd.DataFrame([vars(f) for f in self.findings], columns=["rank", "finding", "fix", "notebook"])
+        return pd.DataFrame(
+            [vars(f) for f in self.findings], columns=["rank", "code", "finding", "fix", "notebook"]
+        )
 
     def summary(self) -> str:
         """One screen of text: the numbers that matter, then the ranked findings."""
@@ -302,7 +305,10 @@ def analyze(
         shutil.copytree(context, copy, ignore=shutil.ignore_patterns(".git"), symlinks=True)
         (copy / dockerfile).write_text(rewritten.text)
         with experiment(f"analyze {context.name}"):
-            report = build(copy, dockerfile, target=target, tag=tag, client=client, progress=progress)
+            try:
+                report = build(copy, dockerfile, target=target, tag=tag, client=client, progress=progress)
+            except BuildFailed as exc:
+                raise _named_obstacle(exc) from None
             sizes = _stage_sizes(copy, dockerfile, stages, report, tag, client, progress)
             measured_edits, edit_notes = (
                 _edits(copy, dockerfile, rewritten.text, needed, target, tag, client, progress)
@@ -344,6 +350,63 @@ def analyze(
 
 
 _HEREDOC = re.compile(r"^\s*(RUN|COPY|ADD)\b.*<<-?\s*['\"]?\w+", re.IGNORECASE | re.MULTILINE)
+
+
+#: What a failing build's log says when a step needed a server this machine cannot reach, and the
+#: sentence that names the obstacle and what lifts it. Checked in order; the first match wins.
+OBSTACLES: tuple[tuple[re.Pattern, str], ...] = (
+    (
+        re.compile(r"proxy\.golang\.org|sum\.golang\.org"),
+        "`go mod download` needs the Go module proxy (proxy.golang.org), which this machine cannot "
+        "reach; vendor the modules (`go mod vendor`, and build with `-mod=vendor`), or analyse where "
+        "the proxy answers.",
+    ),
+    (
+        re.compile(r"node-gyp|gyp (ERR|info)|nodejs\.org/(dist|download)"),
+        "`npm install` runs node-gyp for a native addon, which downloads Node's headers from "
+        "nodejs.org, unreachable here; analyse where nodejs.org answers, or use the addon's "
+        "prebuilt binaries.",
+    ),
+    (
+        re.compile(r"apk\b.*(unable to select packages|ERROR|fetch)|dl-cdn\.alpinelinux\.org", re.I),
+        "`apk add` needs Alpine's package mirror, which this machine cannot reach (the local "
+        "`alpine` stand-in's apk holds only ca-certificates); use the official profile where the "
+        "mirror answers.",
+    ),
+    (
+        re.compile(r"crates\.io|index\.crates|static\.crates"),
+        "`cargo` needs crates.io, which this machine cannot reach; vendor the crates (`cargo vendor`), "
+        "or analyse where crates.io answers.",
+    ),
+    (
+        re.compile(
+            r"repo\.maven\.apache\.org|repo1\.maven\.org|Could not resolve dependencies|services\.gradle\.org"
+        ),
+        "Maven or Gradle needs its central repository, which this machine cannot reach; analyse "
+        "where it answers, or give the build a local mirror.",
+    ),
+    (
+        re.compile(r"github\.com|githubusercontent\.com"),
+        "a build step downloads from GitHub, which this machine cannot reach; analyse where GitHub "
+        "answers, or put the download in the build context.",
+    ),
+    (
+        re.compile(
+            r"Could not resolve host|Temporary failure in name resolution|no such host|Name or service not known"
+        ),
+        "a build step reaches a server this machine cannot resolve; the log below names it — analyse "
+        "where that server answers.",
+    ),
+)
+
+
+def _named_obstacle(exc: BuildFailed) -> BuildFailed:
+    """``exc``, led by the sentence of the first :data:`OBSTACLES` its log shows, or as it is."""
+    said = "\n".join([str(exc.args[0]), *exc.log_tail])
+    sentence = next((sentence for pattern, sentence in OBSTACLES if pattern.search(said)), None)
+    if sentence is None:
+        return exc
+    return BuildFailed(f"{sentence} {exc.args[0]}", exc.step, exc.log_tail, exc.line)
 
 
 def _refuse_heredocs(text: str, registry_reachable: bool, client: docker.DockerClient) -> None:
@@ -536,14 +599,15 @@ def _start_finding(detail: str) -> tuple[str, str, str]:
 
 
 def findings(analysis: Analysis) -> list[Finding]:
-    """Concrete recommendations, most important first, each with the number that triggered it."""
-    found: list[tuple[str, str, str]] = []
+    """Concrete recommendations, most important first, each with what was measured that triggered it."""
+    found: list[tuple[str, str, str, str]] = []
     final = analysis.final
     if analysis.start is not None and analysis.start.outcome == "failed":
-        found.append(_start_finding(analysis.start.detail))
+        found.append(("start-failed", *_start_finding(analysis.start.detail)))
     if final.compilers:
         found.append(
             (
+                "compilers",
                 f"the final image carries compilers ({', '.join(final.compilers)})",
                 "build in an earlier stage and copy only the results into a runtime image",
                 "02",
@@ -553,6 +617,7 @@ def findings(analysis: Analysis) -> list[Finding]:
         if edit.edit == "source edit" and any(_INSTALL.search(step) for step in edit.rerun):
             found.append(
                 (
+                    "install-rerun",
                     f"a source edit ({edit.file}) installs the dependencies again ({edit.seconds:.1f} s)",
                     "copy the dependency manifests and install before copying the sources",
                     "01, 06",
@@ -561,6 +626,7 @@ def findings(analysis: Analysis) -> list[Finding]:
     if analysis.dev_packages:
         found.append(
             (
+                "dev-packages",
                 f"node_modules in the final image holds {analysis.dev_packages} development packages",
                 "install production dependencies only (`npm ci --omit=dev`) for the final image",
                 "01",
@@ -568,12 +634,18 @@ def findings(analysis: Analysis) -> list[Finding]:
         )
     if final.runs_as_root:
         found.append(
-            ("the final image runs as root (no USER)", "add a non-root USER to the final stage", "03, 06")
+            (
+                "root",
+                "the final image runs as root (no USER)",
+                "add a non-root USER to the final stage",
+                "03, 06",
+            )
         )
     numeric = sorted(set(re.findall(r"--from=(\d+)\b", analysis.report.dockerfile_text)))
     if numeric:
         found.append(
             (
+                "from-index",
                 f"COPY --from={', --from='.join(numeric)} refers to stages by position",
                 "name the stages (`FROM … AS build`) and copy `--from=build`",
                 "06",
@@ -585,6 +657,7 @@ def findings(analysis: Analysis) -> list[Finding]:
     if unneeded_tests:
         found.append(
             (
+                "unneeded-test",
                 f"the target does not need the stage {', '.join(unneeded_tests)}: BuildKit (and Buildah) skip it, "
                 "tests included",
                 "make the final stage copy its artefact from the test stage",
@@ -594,6 +667,7 @@ def findings(analysis: Analysis) -> list[Finding]:
     if analysis.unignored_mb is None and analysis.context_mb > 1:
         found.append(
             (
+                "no-dockerignore",
                 f"no .dockerignore: {analysis.context_mb:.1f} MB of context is sent on every build",
                 "add a .dockerignore for what the build does not need",
                 "06",
@@ -602,6 +676,7 @@ def findings(analysis: Analysis) -> list[Finding]:
     if final.shell and final.package_managers:
         found.append(
             (
+                "shell",
                 f"the final image has a shell ({final.shell}) and package managers ({', '.join(final.package_managers)})",
                 "a runtime without them (distroless, or scratch for a static binary) ships less",
                 "02, 06",
@@ -614,6 +689,7 @@ def findings(analysis: Analysis) -> list[Finding]:
             unmounted.add(compiled[0])
             found.append(
                 (
+                    "no-cache-mount",
                     f"after a {edit.edit}, `{compiled[0][:60]}` ran again without a cache mount ({edit.seconds:.1f} s)",
                     "mount the compiler's or package manager's cache (`RUN --mount=type=cache,…`)",
                     "07",
@@ -623,6 +699,7 @@ def findings(analysis: Analysis) -> list[Finding]:
     if len(lint):
         found.append(
             (
+                "hadolint",
                 f"hadolint reports {_count(len(lint), 'warning or error', 'warnings or errors')} "
                 f"({', '.join(sorted(set(lint['code'])))})",
                 "fix them or say why not in a comment",

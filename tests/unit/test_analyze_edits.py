@@ -1,8 +1,9 @@
 """What `analyze` edits and how it reads a failed start (no engine needed)."""
 
-from multistage.analyze import _start_finding, copied_from_context
+from multistage.analyze import _named_obstacle, _start_finding, copied_from_context
 from multistage.containers import _first_error
 from multistage.dockerfile import parse_stages, reachable
+from multistage.errors import BuildFailed
 
 PATHS = [
     "backend/src/app.js",
@@ -66,3 +67,18 @@ def test_the_first_error_line_is_the_one_that_says_what_went_wrong():
     log = "starting server\nlistening on :8080\npanic: open /etc/app.yaml: no such file\n"
     assert _first_error(log) == "panic: open /etc/app.yaml: no such file"
     assert _first_error("hello\n") == "hello" and _first_error("") == "no output"
+
+
+def test_an_offline_obstacle_in_a_failing_build_is_named_in_one_sentence_before_the_log():
+    failed = BuildFailed(
+        "Step 4/9 `RUN go mod download` failed under the buildkit builder: exit code 1.",
+        "RUN go mod download",
+        [
+            'go: github.com/x/y@v1.2.3: Get "https://proxy.golang.org/github.com/x/y/@v/v1.2.3.mod": dial tcp: lookup proxy.golang.org: no such host'
+        ],
+    )
+    named = _named_obstacle(failed)
+    assert str(named).startswith("`go mod download` needs the Go module proxy")
+    assert named.log_tail == failed.log_tail and named.step == failed.step, "the log tail still follows"
+    plain = BuildFailed("Step 2/3 `RUN false` failed: exit code 1.", "RUN false", ["false"])
+    assert _named_obstacle(plain) is plain, "no obstacle, no sentence added"
