@@ -356,6 +356,12 @@ _HEREDOC = re.compile(r"^\s*(RUN|COPY|ADD)\b.*<<-?\s*['\"]?\w+", re.IGNORECASE |
 #: sentence that names the obstacle and what lifts it. Checked in order; the first match wins.
 OBSTACLES: tuple[tuple[re.Pattern, str], ...] = (
     (
+        re.compile(r"go\.mod requires go >= ?[\d.]+|requires go >= ?[\d.]+ \(running go"),
+        "the project's `go.mod` needs a newer Go than the local golang stand-in has (the base line "
+        "above says which it has, and the toolchain cannot be downloaded here); use the official "
+        "profile where Docker Hub answers.",
+    ),
+    (
         re.compile(r"proxy\.golang\.org|sum\.golang\.org"),
         "`go mod download` needs the Go module proxy (proxy.golang.org), which this machine cannot "
         "reach; vendor the modules (`go mod vendor`, and build with `-mod=vendor`), or analyse where "
@@ -368,7 +374,7 @@ OBSTACLES: tuple[tuple[re.Pattern, str], ...] = (
         "prebuilt binaries.",
     ),
     (
-        re.compile(r"apk\b.*(unable to select packages|ERROR|fetch)|dl-cdn\.alpinelinux\.org", re.I),
+        re.compile(r"apk \(local stand-in\): package|unable to select packages|dl-cdn\.alpinelinux\.org"),
         "`apk add` needs Alpine's package mirror, which this machine cannot reach (the local "
         "`alpine` stand-in's apk holds only ca-certificates); use the official profile where the "
         "mirror answers.",

@@ -67,9 +67,10 @@ FAMILIES: tuple[Family, ...] = (
 
 
 def normalise(ref: str) -> str:
-    """``docker.io/library/node:20@sha256:…`` -> ``node:20``: the name a family is matched on."""
+    """``docker.io/library/node:20@sha256:…`` -> ``node:20``: the name a family is matched on
+    (``mirror.gcr.io``, Google's mirror of Docker Hub, counts as Docker Hub)."""
     ref = ref.split("@", 1)[0]
-    for prefix in ("docker.io/", "index.docker.io/", "library/"):
+    for prefix in ("docker.io/", "index.docker.io/", "mirror.gcr.io/", "library/"):
         ref = ref.removeprefix(prefix)
     return ref
 
@@ -158,6 +159,13 @@ def rewrite_bases(text: str, profile: Profile) -> Rewritten:
     stage_names = {s.name for s in parse_stages(text) if s.name}
     numbered = numbered_instructions(text)
     npm_stages = {i.stage for i in numbered if i.keyword == "RUN" and _NODE_TOOLS.search(i.value)}
+    # Global ARGs that name a whole base (`FROM ${BASE}`): their defaults are swapped on their ARG
+    # line. Others (`BUILDPLATFORM`, a registry prefix, a version) stay as written.
+    whole = {
+        match[1]
+        for i in numbered
+        if i.keyword == "FROM" and (match := re.fullmatch(r"\$\{?(\w+)\}?", from_parts(i.value)[0]))
+    }
     mapped: dict[tuple[str, bool], Mapped] = {}
 
     def swap(ref: str, builds_with_npm: bool = False) -> str:
@@ -186,6 +194,7 @@ def rewrite_bases(text: str, profile: Profile) -> Rewritten:
             for name, default in defaults.items():
                 if (
                     default
+                    and name in whole
                     and re.match(rf"\s*ARG\s+{re.escape(name)}\s*=", line)
                     and _looks_like_image(default)
                 ):

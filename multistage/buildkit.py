@@ -353,7 +353,7 @@ def parse(
     ]
     origin = min((started for _, started, _ in ran), default=0.0)
     steps: list[Step] = []
-    failed = None
+    failed, failed_by_cancel = None, False
     for vertex, started, vertex_step in ran:
         label, position, _total, _instruction = vertex_step.groups()
         candidates = by_label.get(label, [])
@@ -375,11 +375,13 @@ def parse(
             start=round(started - origin, 4),
         )
         steps.append(step)
-        if vertex.error and failed is None:
-            failed = step
+        if vertex.error and (failed is None or (failed_by_cancel and not _canceled(vertex))):
+            failed, failed_by_cancel = step, _canceled(vertex)
     steps.sort(key=lambda s: (s.number, s.start))
     # Parallel stages interleave their output; the failing step's own lines explain a failure.
-    failing_logs = next((v.logs for v, _, _ in ran if v.error), None)
+    # When one step fails, BuildKit cancels the steps running beside it: theirs is no cause.
+    failing = [v for v, _, _ in ran if v.error]
+    failing_logs = next((v.logs for v in sorted(failing, key=_canceled)), None)
     if failing_logs:
         log = failing_logs + [error or ""]
     return ParsedStream(
@@ -390,6 +392,11 @@ def parse(
         total_steps=total,
         failed=failed,
     )
+
+
+def _canceled(vertex: _Vertex) -> bool:
+    """Whether a vertex's error is only BuildKit cancelling it because another step failed."""
+    return "canceled" in vertex.error.lower()
 
 
 def buildkit_available(client: docker.DockerClient) -> tuple[bool, str]:

@@ -175,13 +175,20 @@ def _fold_heredocs(text: str) -> tuple[str, dict[int, str]]:
     kept: list[str] = []
     bodies: dict[int, str] = {}
     index = 0
+    opened: int | None = None  # the first line of the RUN/COPY/ADD being read, while it continues
+    continuing = False
     while index < len(lines):
         line = lines[index]
         kept.append(line)
-        opened = index
+        if _HEREDOC_LINE.match(line):
+            opened = index
+        elif not continuing:
+            opened = None
+        continuing = line.rstrip().endswith("\\")
         index += 1
-        if not _HEREDOC_LINE.match(line):
+        if opened is None:
             continue
+        # A heredoc may open on any line of the instruction (``RUN --mount=… \`` then ``… <<EOT``).
         for found in _HEREDOC_OPEN.finditer(line):
             dash, word = found[1], found[3]
             body = []

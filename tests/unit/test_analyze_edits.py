@@ -82,3 +82,15 @@ def test_an_offline_obstacle_in_a_failing_build_is_named_in_one_sentence_before_
     assert named.log_tail == failed.log_tail and named.step == failed.step, "the log tail still follows"
     plain = BuildFailed("Step 2/3 `RUN false` failed: exit code 1.", "RUN false", ["false"])
     assert _named_obstacle(plain) is plain, "no obstacle, no sentence added"
+
+
+def test_the_alpine_stand_ins_apk_refusal_is_named_as_the_obstacle():
+    failed = BuildFailed(
+        "Step 2/14 `RUN apk add --no-cache build-base` (line 3) failed under the buildkit builder: exit code: 1",
+        "RUN apk add --no-cache build-base",
+        [
+            "apk (local stand-in): package 'build-base' is not available offline; use the official profile "
+            "(real alpine) for it"
+        ],
+    )
+    assert str(_named_obstacle(failed)).startswith("`apk add` needs Alpine's package mirror")

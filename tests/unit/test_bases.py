@@ -104,3 +104,21 @@ def test_a_document_node_alpine_stage_that_runs_npm_gets_the_builder_stand_in():
     mapped = map_reference("node:18-alpine", LOCAL, builds_with_npm=True)
     assert mapped.used == LOCAL.images["node:18"]
     assert "runs npm" in mapped.differs
+
+
+def test_only_args_that_name_a_whole_base_are_swapped_and_a_mirror_prefix_is_docker_hub():
+    text = (
+        "ARG BUILDPLATFORM=linux/amd64\n"
+        "ARG BASE_PREFIX=mirror.gcr.io/library/\n"
+        "ARG RUNTIME=alpine:3\n"
+        "FROM --platform=$BUILDPLATFORM ${BASE_PREFIX}golang:1.22 AS builder\n"
+        "FROM ${RUNTIME}\n"
+        "COPY --from=builder /app /app\n"
+    )
+    rewritten = rewrite_bases(text, LOCAL).text.splitlines()
+    assert (
+        rewritten[0] == "ARG BUILDPLATFORM=linux/amd64"
+        and rewritten[1] == "ARG BASE_PREFIX=mirror.gcr.io/library/"
+    )
+    assert rewritten[2] == f"ARG RUNTIME={LOCAL.images['alpine:latest']}"
+    assert rewritten[3] == f"FROM --platform=$BUILDPLATFORM {LOCAL.images['golang:1.21']} AS builder"

@@ -82,6 +82,16 @@ def test_failing_step_is_named_with_its_own_log(recordings, fixtures, path):
     assert failed.log[0] == "about to fail"
 
 
+def test_in_parallel_stages_the_failing_step_is_the_cause_not_the_one_buildkit_cancelled(
+    recordings, fixtures
+):
+    """A real build: `broken` fails while `slow` still sleeps, and BuildKit cancels `slow`."""
+    text = (fixtures / "parallel-failure" / "Dockerfile").read_text()
+    parsed = buildkit.parse(read_recording(recordings / "buildkit-parallel-failure.jsonl"), text)
+    assert parsed.failed.instruction == 'RUN sleep 1 && echo "broken on purpose" && exit 3'
+    assert parsed.log[0] == "broken on purpose", "the failing step's own output explains it"
+
+
 def test_a_classic_stream_asked_as_buildkit_is_refused(recordings, fixtures):
     text = (fixtures / "two-stage" / "Dockerfile").read_text()
     with pytest.raises(MultistageError, match="classic builder although BuildKit"):

@@ -96,3 +96,19 @@ def test_move_stage_last_keeps_every_stage_and_only_moves_the_one_named():
     assert sorted(moved.split()) == sorted(text.split()), "the same instructions, in another order"
     with pytest.raises(KeyError):
         move_stage_last(text, "docs")
+
+
+def test_a_heredoc_opened_on_a_continuation_line_belongs_to_its_instruction():
+    text = (
+        "FROM golang:1.22 AS vendored\n"
+        "RUN --mount=target=/context \\\n"
+        "    --mount=type=cache,target=/go/pkg/mod <<EOT\n"
+        "  set -e\n"
+        "  go mod vendor\n"
+        "EOT\n"
+        "FROM scratch\n"
+    )
+    check_instructions(text)
+    run = numbered_instructions(text)[1]
+    assert run.keyword == "RUN" and run.line == 2 and run.value.endswith("set -e\n  go mod vendor\nEOT")
+    assert [item.keyword for item in numbered_instructions(text)] == ["FROM", "RUN", "FROM"]
