@@ -609,7 +609,13 @@ def findings(analysis: Analysis) -> list[Finding]:
     found: list[tuple[str, str, str, str]] = []
     final = analysis.final
     if analysis.start is not None and analysis.start.outcome == "failed":
-        found.append(("start-failed", *_start_finding(analysis.start.detail)))
+        code, (said, fix, notebook) = "start-failed", _start_finding(analysis.start.detail)
+        if (analysis.bases["requested"] != analysis.bases["used"]).any():
+            said += (
+                " (built on local stand-ins, whose C library or file layout may differ from the images "
+                "named: see what differs, and check on the official profile before changing the Dockerfile)"
+            )
+        found.append((code, said, fix, notebook))
     if final.compilers:
         found.append(
             (
