@@ -380,6 +380,11 @@ OBSTACLES: tuple[tuple[re.Pattern, str], ...] = (
         "mirror answers.",
     ),
     (
+        re.compile(r"\b(yarn|corepack|pnpm): (command )?not found"),
+        "the local node stand-in has no yarn, corepack or pnpm (the official node images ship yarn "
+        "and corepack); use the official profile where Docker Hub answers.",
+    ),
+    (
         re.compile(r"crates\.io|index\.crates|static\.crates"),
         "`cargo` needs crates.io, which this machine cannot reach; vendor the crates (`cargo vendor`), "
         "or analyse where crates.io answers.",

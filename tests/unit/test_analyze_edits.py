@@ -94,3 +94,12 @@ def test_the_alpine_stand_ins_apk_refusal_is_named_as_the_obstacle():
         ],
     )
     assert str(_named_obstacle(failed)).startswith("`apk add` needs Alpine's package mirror")
+
+
+def test_a_tool_the_official_node_image_has_and_the_stand_in_lacks_is_named():
+    failed = BuildFailed(
+        "Step 5/28 `RUN yarn install` (line 20) failed under the buildkit builder: exit code: 127",
+        "RUN yarn install",
+        ["/bin/sh: 1: yarn: not found"],
+    )
+    assert str(_named_obstacle(failed)).startswith("the local node stand-in has no yarn")
