@@ -12,6 +12,7 @@ from matplotlib.patches import FancyBboxPatch, Patch
 from . import commands
 from .dockerfile import Stage, reachable
 from .experiments.edits import ScenarioSet
+from .profiles import LOCAL_NAMESPACE
 from .results import BuildReport, ratio_text
 
 __all__ = [
@@ -348,7 +349,7 @@ def stage_graph(
         base = stage.base if stage.base_stage is None else stages[stage.base_stage].label
         name = _stage_name(stage.name, stage.index)
         ax.text(x, y + 0.12, name, ha="center", va="center", color="white", fontsize=10, weight="bold")
-        shown = base.removeprefix("multistage-local/")  # the stand-in's role is in its name
+        shown = base.removeprefix(f"{LOCAL_NAMESPACE}/")  # the stand-in's role is in its name
         ax.text(x, y - 0.2, _short(f"FROM {shown}", 30), ha="center", va="center", color="white", fontsize=7)
     for stage in stages:
         sources = stage.copies_from + ([stage.base_stage] if stage.base_stage is not None else [])

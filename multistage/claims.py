@@ -17,6 +17,7 @@ import pandas as pd
 
 from .experiments.edits import ScenarioSet
 from .experiments.overview import BuilderPattern, SecretLeak
+from .profiles import LOCAL_NAMESPACE
 from .results import BuildReport, ratio_text
 
 __all__ = [
@@ -192,7 +193,7 @@ def judge_practices(
     notebook = "06-best-practices"
     sizes = final_images["size_mb"]
     working = bool((final_images["health"] == 200).all())
-    stand_ins = final_images["base used"].str.startswith("multistage-local/").any()
+    stand_ins = final_images["base used"].str.startswith(f"{LOCAL_NAMESPACE}/").any()
     smaller = working and sizes["slim"] < sizes["full"]
     claims = [
         Claim(

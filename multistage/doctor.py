@@ -9,7 +9,7 @@ from . import labels as lbl
 from .build import builder_path
 from .engine import SLOW_STORAGE_DRIVERS, connect, engine_facts
 from .errors import MultistageError
-from .profiles import DOCUMENT_IMAGES, active_profile
+from .profiles import DOCUMENT_IMAGES, RECIPES_BY_NAME, active_profile
 from .provision import PROVISION_NEEDS_BYTES, base_status, extra_ca_certificates
 
 __all__ = [
@@ -96,9 +96,7 @@ def run_checks() -> list[Check]:
     certs = extra_ca_certificates()
     baked = "not provisioned"
     try:
-        baked = (client.images.get("multistage-local/debian-slim:bookworm").labels or {}).get(
-            lbl.EXTRA_CA, "none"
-        )
+        baked = (client.images.get(RECIPES_BY_NAME["debian-slim"].tag).labels or {}).get(lbl.EXTRA_CA, "none")
     except Exception:
         pass
     checks.append(
