@@ -630,10 +630,28 @@ def layers(
     names = [instruction_from_history(h.get("CreatedBy", "")) for h in history]
     if instructions and len(instructions) <= len(history) - base_count:
         names[base_count : base_count + len(instructions)] = instructions
+    sizes = [int(h.get("Size", 0)) for h in history]
+    if sizes_need_listings(client):
+        sizes = _unpacked_layer_sizes(client, image, sizes)
     return [
-        Layer(name, int(h.get("Size", 0)), i < base_count)
-        for i, (name, h) in enumerate(zip(names, history, strict=True))
+        Layer(name, size, i < base_count) for i, (name, size) in enumerate(zip(names, sizes, strict=True))
     ]
+
+
+def _unpacked_layer_sizes(client: docker.DockerClient, image: str, engine_sizes: list[int]) -> list[int]:
+    """Each history entry's size as :func:`unpacked_size` counts it: the bytes of its layer's files.
+
+    Entries that made a layer have an engine size above zero, in the order of the image's
+    layers; where the counts differ, the engine's own sizes are kept.
+    """
+    listings = layer_listings(client, image)
+    made = [i for i, size in enumerate(engine_sizes) if size > 0]
+    if len(made) != len(listings):
+        return engine_sizes
+    sizes = [0] * len(engine_sizes)
+    for index, listing in zip(made, listings, strict=True):
+        sizes[index] = sum(entry.size for entry in listing.added.values() if entry.kind == "file")
+    return sizes
 
 
 def layers_dataframe(client: docker.DockerClient, report: BuildReport) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import pytest
 from multistage.analyze import analyze
 from multistage.build import build
 from multistage.bundle import export_bundle, import_bundle
-from multistage.contents import unpacked_size
+from multistage.contents import layers_dataframe, unpacked_size
 from multistage.doctor import run_checks
 from multistage.harness import start_engine, stop_engine
 from multistage.profiles import RECIPES, RECIPES_BY_NAME
@@ -76,6 +76,8 @@ def test_the_same_image_has_the_same_size_on_both_stores(client, on_engine, fixt
     there = build(fixtures / "two-stage", client=inner, progress=False)
     assert (here.builder, there.builder) == ("buildkit", "buildkit")
     assert here.size == there.size, "the same Dockerfile's image reports one size on both engines"
+    layers = layers_dataframe(inner, there)
+    assert round(layers["size_mb"].sum() * 1e6) == there.size, "the layer table adds up to the image's size"
 
 
 def _run_and_read(notebook: str, tmp_path, engine: str) -> list[str]:
