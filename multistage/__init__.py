@@ -22,6 +22,7 @@ from .errors import (
     EngineUnavailable,
     MultistageError,
     NotEnoughDisk,
+    UnknownName,
 )
 from .profiles import Profile, active_profile
 from .provision import base_status
@@ -40,6 +41,7 @@ __all__ = [
     "EngineUnavailable",
     "MultistageError",
     "NotEnoughDisk",
+    "UnknownName",
     "Profile",
     "Step",
     "active_profile",

@@ -12,6 +12,7 @@ import docker
 from .build import build, default_builder, learner_command, through_buildx
 from .dockerfile import Listing, listing, parse_stages, without_cache_mounts
 from .engine import client_or_connect
+from .errors import UnknownName
 from .labels import BUILD_NAMESPACE
 from .profiles import active_profile
 from .results import BuildReport, BuildRequest
@@ -103,7 +104,7 @@ class SampleApp:
             KeyError: ``variant`` is not one of :attr:`dockerfiles`.
         """
         if variant not in self.dockerfiles:
-            raise KeyError(
+            raise UnknownName(
                 f"{self.name} has no variant {variant!r}; choose one of {', '.join(self.dockerfiles)}."
             )
         client = client_or_connect(client)
@@ -124,7 +125,7 @@ def sample_app(app: str | SampleApp) -> SampleApp:
     if isinstance(app, SampleApp):
         return app
     if app not in APPS:
-        raise KeyError(f"there is no sample app {app!r}; choose one of {', '.join(APPS)}.")
+        raise UnknownName(f"there is no sample app {app!r}; choose one of {', '.join(APPS)}.")
     return APPS[app]
 
 

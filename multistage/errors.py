@@ -9,11 +9,20 @@ __all__ = [
     "EngineUnavailable",
     "MultistageError",
     "NotEnoughDisk",
+    "UnknownName",
 ]
 
 
 class MultistageError(Exception):
     """Base class: the message is one sentence naming the problem and the fix."""
+
+
+class UnknownName(MultistageError, KeyError):
+    """A name that is not there: a sample app, a variant, a stage, a step. Also a ``KeyError``,
+    so code that looks names up can catch it as one; a learner sees its sentence."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class EngineUnavailable(MultistageError):

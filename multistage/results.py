@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from .errors import UnknownName
+
 __all__ = [
     "LOG_TAIL",
     "BuildReport",
@@ -170,7 +172,9 @@ class BuildReport:
         for step in self.steps:
             if step.instruction.startswith(instruction):
                 return step
-        raise KeyError(f"no step starts with {instruction!r}; steps: {[s.instruction for s in self.steps]}")
+        raise UnknownName(
+            f"no step starts with {instruction!r}; steps: {[s.instruction for s in self.steps]}"
+        )
 
     @property
     def stages_run(self) -> set[int]:
@@ -189,7 +193,7 @@ class BuildReport:
         """
         steps = self.steps_in(stage)
         if not steps:
-            raise KeyError(f"no step of stage {stage!r} ran; stages run: {sorted(self.stages_run)}")
+            raise UnknownName(f"no step of stage {stage!r} ran; stages run: {sorted(self.stages_run)}")
         return min(s.start for s in steps), max(s.start + s.seconds for s in steps)
 
     def to_dataframe(self) -> pd.DataFrame:

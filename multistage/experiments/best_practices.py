@@ -16,6 +16,7 @@ from ..containers import copy_from_image, smoke_test
 from ..contents import facts, file_tree
 from ..dockerfile import parse_stages
 from ..engine import client_or_connect
+from ..errors import UnknownName
 from ..profiles import active_profile
 from ..progress import experiment
 from .edits import ScenarioSet, run_scenarios
@@ -209,7 +210,7 @@ def move_stage_last(text: str, name: str) -> str:
         if re.match(rf"FROM\s+\S+\s+AS\s+{re.escape(name)}\s*$", chunk.splitlines()[0], re.I)
     ]
     if not named:
-        raise KeyError(f"no stage named {name!r}")
+        raise UnknownName(f"no stage named {name!r}")
     moved = chunks.pop(named[0])
     return "".join(chunks).rstrip("\n") + "\n\n" + moved.rstrip("\n") + "\n"
 

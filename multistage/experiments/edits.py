@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..apps import SampleApp, copy_app, sample_app
 from ..build import build
+from ..errors import UnknownName
 from ..progress import experiment
 from ..results import BuildReport
 
@@ -80,7 +81,7 @@ def swap_lines(text: str, first: str, second: str) -> str:
     lines = text.splitlines()
     for line in (first, second):
         if line not in lines:
-            raise KeyError(f"`{line}` is not a line of this Dockerfile any more; update the call.")
+            raise UnknownName(f"`{line}` is not a line of this Dockerfile any more; update the call.")
     a, b = lines.index(first), lines.index(second)
     lines[a], lines[b] = lines[b], lines[a]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from ..apps import APPS
 from ..build import available_builders, build, default_builder
 from ..dockerfile import Listing, listing
 from ..engine import client_or_connect
-from ..errors import BuildFailed
+from ..errors import BuildFailed, UnknownName
 from ..progress import experiment
 from .edits import run_scenarios
 
@@ -71,7 +71,7 @@ def with_cache_mounts(app: str, nonce: str = "tutorial") -> str:
     )
     text = APPS[app].dockerfile_text("multi")
     if step not in text:
-        raise KeyError(f"{app}: the document's Dockerfile has no `{step}` any more; update MOUNTS.")
+        raise UnknownName(f"{app}: the document's Dockerfile has no `{step}` any more; update MOUNTS.")
     return text.replace(step, step.replace("RUN ", f"RUN {mounts}", 1))
 
 
