@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from . import settings
+
 __all__ = [
     "cache_root",
     "write_atomically",
@@ -14,7 +16,7 @@ __all__ = [
 
 def cache_root() -> Path:
     """``$MULTISTAGE_CACHE_DIR``, else ``multistage/`` in the user's cache directory (``$XDG_CACHE_HOME``, ``~/.cache``)."""
-    configured = os.environ.get("MULTISTAGE_CACHE_DIR")
+    configured = settings.CACHE_DIR.value()
     if configured:
         return Path(configured)
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "multistage"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import settings
 from .experiments.edits import ScenarioSet
 from .experiments.overview import BuilderPattern, SecretLeak
 from .profiles import LOCAL_NAMESPACE
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 #: Environment variable naming a file where each judged claim is appended as one JSON line.
-CLAIMS_FILE = "MULTISTAGE_CLAIMS_FILE"
+CLAIMS_FILE = settings.CLAIMS_FILE.name
 
 HOLDS, HOLDS_PARTLY, NOT_HOLDS = "holds", "holds partly", "does not hold"
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import docker
 from docker.context import ContextAPI
 
+from . import settings
 from .errors import EngineUnavailable, MultistageError
 
 __all__ = [
@@ -83,7 +84,7 @@ def wants_podman() -> bool:
     Raises:
         MultistageError: ``MULTISTAGE_ENGINE`` names an engine this project does not know.
     """
-    choice = os.environ.get("MULTISTAGE_ENGINE", "").strip().lower()
+    choice = settings.ENGINE.value().lower()
     if choice not in ("", "docker", "podman"):
         raise MultistageError(
             f"MULTISTAGE_ENGINE={choice!r} is not an engine this tutorial knows; set it to docker or podman, or unset it."

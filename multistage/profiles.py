@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
 
+from . import settings
 from .cache import cache_root
 from .dockerfile import global_args
 from .engine import client_or_connect, connect
@@ -393,7 +393,7 @@ def active_profile(client: docker.DockerClient | None = None, say=None) -> Profi
     global _active
     if _active is None:
         client = client_or_connect(client)
-        requested = os.environ.get("MULTISTAGE_PROFILE", "auto").strip().lower() or "auto"
+        requested = settings.PROFILE.value().lower()
         present = {ref: image_present(client, ref) for ref in DOCUMENT_IMAGES}
         served = _served_kit(client)
         unreachable: dict[str, str] = {}

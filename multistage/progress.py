@@ -13,6 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from . import settings
 from .cache import write_atomically
 from .errors import MultistageError
 
@@ -36,7 +37,7 @@ __all__ = [
 
 #: Environment variable naming a file where each build step and image export is announced as
 #: one line, so that ``make run`` can show on the terminal what a notebook's kernel is doing.
-PROGRESS_FILE = "MULTISTAGE_PROGRESS_FILE"
+PROGRESS_FILE = settings.PROGRESS_FILE.name
 
 #: The experiment a build belongs to, shown before its own name ("orderings: source first").
 _EXPERIMENT: ContextVar[str] = ContextVar("experiment", default="")

@@ -14,6 +14,7 @@ from pathlib import Path
 import docker
 
 from . import labels as lbl
+from . import settings
 from .build import build
 from .engine import apt_install, engine_facts
 from .errors import BaseImageUnavailable, MultistageError, NotEnoughDisk
@@ -23,7 +24,6 @@ from .progress import experiment
 __all__ = [
     "EXTRA_CA_SETTING",
     "HOST_CA_DIR",
-    "MIRROR",
     "PROVISION_NEEDS_BYTES",
     "RECIPES_DIR",
     "BaseStatus",
@@ -34,9 +34,9 @@ __all__ = [
 ]
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
-MIRROR = os.environ.get("MULTISTAGE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+
 #: Where extra CA certificates come from: "host" (the host's locally added ones), "none", or a path.
-EXTRA_CA_SETTING = "MULTISTAGE_EXTRA_CA_CERTS"
+EXTRA_CA_SETTING = settings.EXTRA_CA_CERTS.name
 HOST_CA_DIR = Path("/usr/local/share/ca-certificates")
 #: Free disk provisioning needs. `python benchmarks/provision.py` measured 1.3 GB of images
 #: from nothing (layers shared), plus about 0.4 GB of debootstrap scratch; rounded up with margin.
@@ -53,7 +53,7 @@ def extra_ca_certificates() -> list[Path]:
     Raises:
         MultistageError: The setting names a path that does not exist.
     """
-    setting = os.environ.get(EXTRA_CA_SETTING, "host").strip() or "host"
+    setting = settings.EXTRA_CA_CERTS.value()
     if setting == "none":
         return []
     source = HOST_CA_DIR if setting == "host" else Path(setting)
@@ -177,7 +177,7 @@ def provision(
             # The sentence only; a build failure's log tail is kept on the error's cause.
             raise BaseImageUnavailable(
                 f"Building the local base {recipe.tag} failed: {exc.args[0]} -- check network access to "
-                f"{MIRROR}, or use `python -m multistage bundle import FILE`, or the official profile."
+                f"{settings.DEBIAN_MIRROR.value()}, or use `python -m multistage bundle import FILE`, or the official profile."
             ) from exc
         say(f"    done in {time.monotonic() - started:.0f} s")
     _remove_stale(client)
@@ -208,10 +208,11 @@ def _debootstrap_context(workdir: Path, suite: str, say) -> None:
     if shutil.which("debootstrap") is None:
         apt_install(["debootstrap"], say=say)
     rootfs = workdir / "rootfs"
-    say(f"  debootstrap {suite} from {MIRROR} (slim: no docs, no locales)")
+    mirror = settings.DEBIAN_MIRROR.value()
+    say(f"  debootstrap {suite} from {mirror} (slim: no docs, no locales)")
     _run_step(
         "debootstrap",
-        ["debootstrap", *_DEBOOTSTRAP_ARGS.split(), suite, str(rootfs), MIRROR],
+        ["debootstrap", *_DEBOOTSTRAP_ARGS.split(), suite, str(rootfs), mirror],
     )
     _slimify(rootfs, suite)
     certs = extra_ca_certificates()
@@ -275,9 +276,10 @@ def _slimify(rootfs: Path, suite: str) -> None:
             if child.is_file() or child.is_symlink():
                 child.unlink()
     sources = rootfs / "etc/apt/sources.list"
+    mirror = settings.DEBIAN_MIRROR.value()
     sources.write_text(
-        f"deb {MIRROR} {suite} main\ndeb {MIRROR} {suite}-updates main\n"
-        f"deb {MIRROR.rsplit('/', 1)[0]}/debian-security {suite}-security main\n"
+        f"deb {mirror} {suite} main\ndeb {mirror} {suite}-updates main\n"
+        f"deb {mirror.rsplit('/', 1)[0]}/debian-security {suite}-security main\n"
     )
     # The host's name and resolver must not be baked into the image; Docker provides both.
     for name in ("etc/hostname", "etc/resolv.conf"):

@@ -83,7 +83,7 @@ def test_too_little_disk_refuses_before_building_anything(client, local_only, mo
 
 
 def test_an_unreachable_mirror_names_debootstrap_and_the_way_out(client, local_only, monkeypatch):
-    monkeypatch.setattr(prov, "MIRROR", "http://127.0.0.1:9/debian")
+    monkeypatch.setenv("MULTISTAGE_DEBIAN_MIRROR", "http://127.0.0.1:9/debian")
     before = _base_ids(client)
     with pytest.raises(BaseImageUnavailable) as caught:
         prov.provision(client, force=True, say=lambda _: None)

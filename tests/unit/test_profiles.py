@@ -1,6 +1,7 @@
 """Choosing the base-image profile and mapping official images to local stand-ins."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from multistage.errors import BaseImageUnavailable, MultistageError
 from multistage.labels import PROJECT, PROJECT_VALUE
 from multistage.profiles import DOCUMENT_IMAGES, LOCAL, LOCAL_NAMESPACE, RECIPES, decide_profile, registry_of
 from multistage.provision import recipe_hash
+from multistage.settings import SETTINGS
 
 #: What pulling each registry's probe image said on this project's machines (engine 20.10, no registry).
 DOCKER_HUB_DOWN = 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host'
@@ -123,3 +125,10 @@ def test_local_profile_explains_a_literal_official_from_and_an_unknown_base():
         BaseImageUnavailable, match="ubuntu:22.04, which the local profile has no stand-in for"
     ):
         LOCAL.check_bases(None, ["ubuntu:22.04"], dockerfile="Dockerfile")
+
+
+def test_the_readme_lists_every_setting_with_its_default():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for setting in SETTINGS:
+        default = f"`{setting.default}`" if setting.default else "(unset)"
+        assert f"| `{setting.name}` | {default} |" in readme, f"README's settings table lacks {setting.name}"
