@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .dockerfile import from_parts, global_args, numbered_instructions, parse_stages
+from .dockerfile import from_parts, global_args, numbered_instructions, parse_stages, substitute
 from .errors import BaseImageUnavailable
 from .profiles import Profile
 
@@ -182,7 +182,7 @@ def rewrite_bases(text: str, profile: Profile) -> Rewritten:
             # `FROM golang:${GO_VERSION}`: its default decides the family. A whole-image
             # `FROM ${BASE}` stays: its ARG line's default is swapped instead (below).
             if "$" in image and not re.fullmatch(r"\$\{?\w+\}?", image):
-                resolved = _substitute(image, defaults)
+                resolved = substitute(image, defaults, keep_unknown=True)
                 used = swap(resolved, item.stage in npm_stages)
                 if used != resolved:
                     lines[item.line - 1] = line.replace(image, used, 1)
@@ -206,11 +206,6 @@ def rewrite_bases(text: str, profile: Profile) -> Rewritten:
                 used = swap(source[1])
                 lines[item.line - 1] = line.replace(f"--from={source[1]}", f"--from={used}", 1)
     return Rewritten("\n".join(lines) + "\n", list(mapped.values()), notes)
-
-
-def _substitute(ref: str, defaults: dict[str, str]) -> str:
-    """``golang:${GO_VERSION}`` with the global ``ARG`` defaults filled in (unknown names stay)."""
-    return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: defaults.get(m[1]) or m[0], ref)
 
 
 def _looks_like_image(value: str) -> bool:

@@ -29,6 +29,7 @@ __all__ = [
     "reachable",
     "read_dockerfile",
     "stage_list",
+    "substitute",
     "without_cache_mounts",
 ]
 
@@ -265,6 +266,13 @@ def global_args(text: str) -> dict[str, str]:
     return found
 
 
+def substitute(value: str, args: dict[str, str], keep_unknown: bool = False) -> str:
+    """``value`` with each ``$NAME`` or ``${NAME}`` replaced by its value in ``args``, as a builder
+    fills a ``FROM`` line from ``ARG``s. A name without a value becomes empty, or with
+    ``keep_unknown`` stays as written (to see what a reference still depends on)."""
+    return _VAR.sub(lambda m: args.get(m[1]) or (m[0] if keep_unknown else ""), value)
+
+
 def parse_stages(text: str, build_args: dict[str, str] | None = None) -> list[Stage]:
     """Split a Dockerfile into its stages, resolving stage references by name or index."""
     args = global_args(text)
@@ -274,7 +282,7 @@ def parse_stages(text: str, build_args: dict[str, str] | None = None) -> list[St
     for instruction, value in instructions(text):
         if instruction == "FROM":
             image, name = from_parts(value)
-            base = _VAR.sub(lambda m: args.get(m[1], ""), image)
+            base = substitute(image, args)
             stage = Stage(len(stages), name, base, by_label.get(base), from_line=f"FROM {value.strip()}")
             stages.append(stage)
             by_label[str(stage.index)] = stage.index

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .apps import APPS
-from .dockerfile import global_args, numbered_instructions
+from .dockerfile import global_args, numbered_instructions, substitute
 from .errors import MultistageError
 
 __all__ = [
@@ -49,10 +49,7 @@ def resolve_from_lines(text: str) -> str:
     lines = text.splitlines()
     for item in numbered_instructions(text):
         if item.keyword == "FROM":
-            line = lines[item.line - 1]
-            for name, value in defaults.items():
-                line = line.replace(f"${{{name}}}", value).replace(f"${name}", value)
-            lines[item.line - 1] = line
+            lines[item.line - 1] = substitute(lines[item.line - 1], defaults, keep_unknown=True)
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ from multistage.dockerfile import (
     numbered_instructions,
     parse_stages,
     reachable,
+    substitute,
     without_cache_mounts,
 )
 from multistage.errors import MultistageError
@@ -112,3 +113,8 @@ def test_a_heredoc_opened_on_a_continuation_line_belongs_to_its_instruction():
     run = numbered_instructions(text)[1]
     assert run.keyword == "RUN" and run.line == 2 and run.value.endswith("set -e\n  go mod vendor\nEOT")
     assert [item.keyword for item in numbered_instructions(text)] == ["FROM", "RUN", "FROM"]
+
+
+def test_one_arg_substitution_for_every_reader():
+    assert substitute("golang:${GO}-$DISTRO", {"GO": "1.22", "DISTRO": ""}) == "golang:1.22-"
+    assert substitute("golang:${GO}-$DISTRO", {"GO": "1.22"}, keep_unknown=True) == "golang:1.22-$DISTRO"
