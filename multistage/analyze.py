@@ -397,7 +397,7 @@ OBSTACLES: tuple[tuple[re.Pattern, str], ...] = (
         "where it answers, or give the build a local mirror.",
     ),
     (
-        re.compile(r"github\.com|githubusercontent\.com"),
+        re.compile(r"https?://([\w.-]*\.)?(github\.com|githubusercontent\.com)/"),
         "a build step downloads from GitHub, which this machine cannot reach; analyse where GitHub "
         "answers, or put the download in the build context.",
     ),
