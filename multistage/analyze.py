@@ -41,6 +41,7 @@ from .contents import (
 from .dockerfile import (
     Stage,
     check_instructions,
+    has_heredocs,
     numbered_instructions,
     parse_stages,
     reachable,
@@ -308,7 +309,8 @@ def analyze(
             try:
                 report = build(copy, dockerfile, target=target, tag=tag, client=client, progress=progress)
             except BuildFailed as exc:
-                raise _named_obstacle(exc) from None
+                stood_in = any(mapped.requested != mapped.used for mapped in rewritten.bases)
+                raise _named_obstacle(exc, stood_in) from None
             sizes = _stage_sizes(copy, dockerfile, stages, report, tag, client, progress)
             measured_edits, edit_notes = (
                 _edits(copy, dockerfile, rewritten.text, needed, target, tag, client, progress)
@@ -349,75 +351,109 @@ def analyze(
     return analysis
 
 
-_HEREDOC = re.compile(r"^\s*(RUN|COPY|ADD)\b.*<<-?\s*['\"]?\w+", re.IGNORECASE | re.MULTILINE)
+#: A log line that says a server could not be reached (resolved, connected to, or fetched from).
+_NETWORK = re.compile(
+    r"ENOTFOUND|EAI_AGAIN|getaddrinfo|Could not resolve host|no such host|Name or service not known|"
+    r"Temporary failure in name resolution|Connection (refused|timed out)|Network is unreachable|"
+    r"dial tcp|i/o timeout|TLS handshake timeout|unable to access|failed to fetch|Could not connect|"
+    r"Failed to connect|Could not transfer artifact"
+)
 
 
-#: What a failing build's log says when a step needed a server this machine cannot reach, and the
-#: sentence that names the obstacle and what lifts it. Checked in order; the first match wins.
-OBSTACLES: tuple[tuple[re.Pattern, str], ...] = (
-    (
+@dataclass(frozen=True)
+class Obstacle:
+    """Something a build needed that this machine does not give it, known by what its log says."""
+
+    pattern: re.Pattern
+    sentence: str
+    network: bool = True  # the log must also say a server could not be reached (:data:`_NETWORK`)
+    stand_in: bool = False  # only where local stand-ins were used: it is how they differ
+
+
+#: Checked in order; the first that matches a failing build's message and log wins.
+OBSTACLES: tuple[Obstacle, ...] = (
+    Obstacle(
         re.compile(r"go\.mod requires go >= ?[\d.]+|requires go >= ?[\d.]+ \(running go"),
         "the project's `go.mod` needs a newer Go than the local golang stand-in has (the base line "
         "above says which it has, and the toolchain cannot be downloaded here); use the official "
         "profile where Docker Hub answers.",
+        network=False,
+        stand_in=True,
     ),
-    (
+    Obstacle(
+        re.compile(r"apk \(local stand-in\): package"),
+        "`apk add` needs Alpine's package mirror, which the local `alpine` stand-in does not have "
+        "(its apk holds only ca-certificates); use the official profile where the mirror answers.",
+        network=False,
+        stand_in=True,
+    ),
+    Obstacle(
+        re.compile(r"\b(yarn|corepack|pnpm): (command )?not found"),
+        "the local node stand-in has no yarn, corepack or pnpm (the official node images ship yarn "
+        "and corepack); use the official profile where Docker Hub answers.",
+        network=False,
+        stand_in=True,
+    ),
+    Obstacle(
         re.compile(r"proxy\.golang\.org|sum\.golang\.org"),
         "`go mod download` needs the Go module proxy (proxy.golang.org), which this machine cannot "
         "reach; vendor the modules (`go mod vendor`, and build with `-mod=vendor`), or analyse where "
         "the proxy answers.",
     ),
-    (
+    Obstacle(
         re.compile(r"node-gyp|gyp (ERR|info)|nodejs\.org/(dist|download)"),
         "`npm install` runs node-gyp for a native addon, which downloads Node's headers from "
         "nodejs.org, unreachable here; analyse where nodejs.org answers, or use the addon's "
         "prebuilt binaries.",
     ),
-    (
-        re.compile(r"apk \(local stand-in\): package|unable to select packages|dl-cdn\.alpinelinux\.org"),
-        "`apk add` needs Alpine's package mirror, which this machine cannot reach (the local "
-        "`alpine` stand-in's apk holds only ca-certificates); use the official profile where the "
-        "mirror answers.",
+    Obstacle(
+        re.compile(r"dl-cdn\.alpinelinux\.org"),
+        "`apk add` needs Alpine's package mirror, which this machine cannot reach; analyse where "
+        "the mirror answers.",
     ),
-    (
-        re.compile(r"\b(yarn|corepack|pnpm): (command )?not found"),
-        "the local node stand-in has no yarn, corepack or pnpm (the official node images ship yarn "
-        "and corepack); use the official profile where Docker Hub answers.",
-    ),
-    (
+    Obstacle(
         re.compile(r"crates\.io|index\.crates|static\.crates"),
         "`cargo` needs crates.io, which this machine cannot reach; vendor the crates (`cargo vendor`), "
         "or analyse where crates.io answers.",
     ),
-    (
-        re.compile(
-            r"repo\.maven\.apache\.org|repo1\.maven\.org|Could not resolve dependencies|services\.gradle\.org"
-        ),
+    Obstacle(
+        re.compile(r"repo\.maven\.apache\.org|repo1\.maven\.org|services\.gradle\.org"),
         "Maven or Gradle needs its central repository, which this machine cannot reach; analyse "
         "where it answers, or give the build a local mirror.",
     ),
-    (
+    Obstacle(
         re.compile(r"https?://([\w.-]*\.)?(github\.com|githubusercontent\.com)/"),
         "a build step downloads from GitHub, which this machine cannot reach; analyse where GitHub "
         "answers, or put the download in the build context.",
     ),
-    (
-        re.compile(
-            r"Could not resolve host|Temporary failure in name resolution|no such host|Name or service not known"
-        ),
-        "a build step reaches a server this machine cannot resolve; the log below names it — analyse "
+    Obstacle(
+        _NETWORK,
+        "a build step reaches a server this machine cannot reach; the log below names it — analyse "
         "where that server answers.",
     ),
 )
 
 
-def _named_obstacle(exc: BuildFailed) -> BuildFailed:
-    """``exc``, led by the sentence of the first :data:`OBSTACLES` its log shows, or as it is."""
+def _named_obstacle(exc: BuildFailed, stood_in: bool) -> BuildFailed:
+    """``exc``, led by the sentence of the first :data:`OBSTACLES` its log shows, or as it is.
+
+    ``stood_in``: local stand-ins replaced some of the Dockerfile's bases (their differences
+    are obstacles only then).
+    """
     said = "\n".join([str(exc.args[0]), *exc.log_tail])
-    sentence = next((sentence for pattern, sentence in OBSTACLES if pattern.search(said)), None)
-    if sentence is None:
+    found = next(
+        (
+            obstacle
+            for obstacle in OBSTACLES
+            if obstacle.pattern.search(said)
+            and (not obstacle.network or _NETWORK.search(said))
+            and (stood_in or not obstacle.stand_in)
+        ),
+        None,
+    )
+    if found is None:
         return exc
-    return BuildFailed(f"{sentence} {exc.args[0]}", exc.step, exc.log_tail, exc.line)
+    return BuildFailed(f"{found.sentence} {exc.args[0]}", exc.step, exc.log_tail, exc.line)
 
 
 def _refuse_heredocs(text: str, registry_reachable: bool, client: docker.DockerClient) -> None:
@@ -426,7 +462,7 @@ def _refuse_heredocs(text: str, registry_reachable: bool, client: docker.DockerC
     Raises:
         MultistageError: The Dockerfile has heredocs and this engine cannot parse them.
     """
-    if not _HEREDOC.search(text):
+    if not has_heredocs(text):
         return
     version = client.version().get("Version", "0")
     major = engine_major(client)
@@ -594,7 +630,7 @@ def _dev_packages(client: docker.DockerClient, context: Path, image: str) -> int
 def _start_finding(detail: str) -> tuple[str, str, str]:
     """What a final image that fails to start most likely lacks, and the lesson that covers it."""
     said = f"the final image fails to start: {detail}"
-    if "no such file or directory" in detail:
+    if re.search(r"exec[^:]*: [^:]*:? ?no such file or directory|exec user process caused", detail):
         return (
             said + " — a dynamically linked program whose C library (its loader) the image lacks",
             "build a static binary (Go: `CGO_ENABLED=0`) or start the final stage from a base with that C library",

@@ -165,6 +165,11 @@ def rewrite_bases(text: str, profile: Profile) -> Rewritten:
         match[1]
         for i in numbered
         if i.keyword == "FROM" and (match := re.fullmatch(r"\$\{?(\w+)\}?", from_parts(i.value)[0]))
+    } | {
+        match[1]
+        for i in numbered
+        if i.keyword in ("COPY", "ADD", "RUN")
+        for match in re.finditer(r"--(?:mount=\S*?)?from=\$\{?(\w+)\}?(?=[\s,]|$)", i.value)
     }
     mapped: dict[tuple[str, bool], Mapped] = {}
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -59,7 +58,7 @@ class Claim:
 
 def _table(claims: list[Claim]) -> pd.DataFrame:
     """Show the verdicts as a table; under ``make run``, also append them to :data:`CLAIMS_FILE`."""
-    path = os.environ.get(CLAIMS_FILE)
+    path = settings.CLAIMS_FILE.value()
     if path:
         with contextlib.suppress(OSError), open(path, "a") as handle:
             handle.writelines(json.dumps(asdict(claim)) + "\n" for claim in claims)

@@ -69,9 +69,9 @@ def run(tool: str, ref: str, argv: list[str], user: str | None = None) -> str:
 
 
 def serve(tool: str, ref: str, port: int, path: str) -> str:
-    """Run the app with its port on 127.0.0.1, then ask it for ``path``."""
+    """Run the app with its port on 127.0.0.1, give it a moment, ask it for ``path``, then stop it."""
     start = shlex.join([tool, "run", "-d", "--rm", "-p", f"127.0.0.1:{port}:{port}", ref])
-    return f"{start} && curl -s http://127.0.0.1:{port}{path}"
+    return f'c=$({start}) && sleep 2 && curl -s http://127.0.0.1:{port}{path}; {tool} stop "$c"'
 
 
 def with_commands(frame: pd.DataFrame, commands: list[str]) -> pd.DataFrame:

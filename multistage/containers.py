@@ -158,7 +158,7 @@ def smoke_test(
 class StartResult:
     """What an image did when started once with its own ``CMD``/``ENTRYPOINT``."""
 
-    outcome: str  # "exited 0", "running" or "failed"
+    outcome: str  # "exited 0", "running", "failed", or "not started" (the image names no command)
     detail: str  # the ports it listens on, or the first error line
     seconds: float
     command: str  # the same at a terminal
@@ -182,12 +182,18 @@ def first_start(client: docker.DockerClient, image: str, wait: float = 5.0) -> S
     here = ports_published_here()
     tool, ref = commands.cli(client), commands.image_ref(found.id, found.tags)
     command = shlex.join([tool, "run", "--rm", *(f"-p=127.0.0.1::{p.split('/')[0]}" for p in exposed), ref])
-    container = client.containers.create(
-        image,
-        ports={p: ("127.0.0.1", None) for p in exposed} if here else None,
-        labels=lbl.project_labels(**{lbl.CONTAINER: "first-start"}),
-    )
+    config = found.attrs.get("Config") or {}
+    if not (config.get("Cmd") or config.get("Entrypoint")):
+        return StartResult("not started", "the image names no command (no CMD or ENTRYPOINT)", 0.0, command)
     started = time.monotonic()
+    try:
+        container = client.containers.create(
+            image,
+            ports={p: ("127.0.0.1", None) for p in exposed} if here else None,
+            labels=lbl.project_labels(**{lbl.CONTAINER: "first-start"}),
+        )
+    except docker.errors.APIError as exc:
+        return StartResult("failed", _first_error(str(exc.explanation or exc)), 0.0, command)
     try:
         try:
             container.start()

@@ -21,7 +21,7 @@ import pandas as pd
 from . import commands
 from .cache import cache_root, write_atomically
 from .dockerfile import copy_source, numbered_instructions, parse_stages
-from .engine import sizes_need_listings
+from .engine import sizes_need_listings, uses_containerd_store
 from .errors import MultistageError
 from .progress import ExportProgress
 from .results import BuildReport
@@ -631,7 +631,7 @@ def layers(
     if instructions and len(instructions) <= len(history) - base_count:
         names[base_count : base_count + len(instructions)] = instructions
     sizes = [int(h.get("Size", 0)) for h in history]
-    if sizes_need_listings(client):
+    if uses_containerd_store(client.info()):
         sizes = _unpacked_layer_sizes(client, image, sizes)
     return [
         Layer(name, size, i < base_count) for i, (name, size) in enumerate(zip(names, sizes, strict=True))
@@ -641,8 +641,9 @@ def layers(
 def _unpacked_layer_sizes(client: docker.DockerClient, image: str, engine_sizes: list[int]) -> list[int]:
     """Each history entry's size as :func:`unpacked_size` counts it: the bytes of its layer's files.
 
-    Entries that made a layer have an engine size above zero, in the order of the image's
-    layers; where the counts differ, the engine's own sizes are kept.
+    On the containerd store the engine's history sizes are its snapshots' disk blocks, above
+    zero exactly for the entries that made a layer, in the order of the image's layers; where
+    the counts differ, the engine's own sizes are kept.
     """
     listings = layer_listings(client, image)
     made = [i for i, size in enumerate(engine_sizes) if size > 0]

@@ -21,6 +21,7 @@ __all__ = [
     "copy_source",
     "from_parts",
     "global_args",
+    "has_heredocs",
     "image_bases",
     "instructions",
     "listing",
@@ -37,7 +38,7 @@ _FROM = re.compile(r"^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGN
 _COPY_FROM = re.compile(r"--from=(\S+)")
 _VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 #: One ``--mount=type=cache,…`` option of a ``RUN``, with the space or line continuation after it.
-_CACHE_MOUNT = re.compile(r"--mount=type=cache\S*(?:\s*\\\n)?[ \t]*")
+_CACHE_MOUNT = re.compile(r"--mount=(?=\S*\btype=cache\b)\S*(?:\s*\\\n)?[ \t]*")
 
 
 def read_dockerfile(path: Path) -> str:
@@ -181,11 +182,10 @@ def _fold_heredocs(text: str) -> tuple[str, dict[int, str]]:
     while index < len(lines):
         line = lines[index]
         kept.append(line)
-        if _HEREDOC_LINE.match(line):
-            opened = index
-        elif not continuing:
-            opened = None
-        continuing = line.rstrip().endswith("\\")
+        if not continuing:
+            opened = index if _HEREDOC_LINE.match(line) else None
+        if not (continuing and (not line.strip() or line.lstrip().startswith("#"))):
+            continuing = line.rstrip().endswith("\\")
         index += 1
         if opened is None:
             continue
@@ -202,6 +202,11 @@ def _fold_heredocs(text: str) -> tuple[str, dict[int, str]]:
                 index += 1
             bodies[opened] = bodies.get(opened, "") + "\n" + "\n".join([*body, word])
     return "\n".join(kept) + "\n", bodies
+
+
+def has_heredocs(text: str) -> bool:
+    """Whether a ``RUN``, ``COPY`` or ``ADD`` opens a heredoc (``<<EOF``), on any of its lines."""
+    return bool(_fold_heredocs(text)[1])
 
 
 def numbered_instructions(text: str) -> list[Instruction]:

@@ -47,7 +47,7 @@ EXERCISES = {
     "check_tests_gate_the_image": ("04", "failing tests stop the image"),
     "check_third_stage": ("05", "a third stage that can run beside the other two"),
     "check_named_copy": ("06", "a COPY --from that survives an inserted stage"),
-    "check_go_cache_mount": ("07", "a Go rebuild under half its time with a cache mount"),
+    "check_go_cache_mount": ("07", "a Go rebuild in a quarter of a cold build with a cache mount"),
 }
 
 
@@ -243,18 +243,23 @@ def check_third_stage(
     if len(others) == 1 and len(sources) == 3:
         path = files[files["stage"] == others[0]]["path"].iloc[0]
         stages = parse_stages(dockerfile_text)
-        third = next(stage for stage in stages if stage.label == others[0])
-        waits_for = sorted(
-            stages[index].label
-            for index in reachable(stages, third.label)
-            if stages[index].label in ("api", "web")
+        third = next((stage for stage in stages if stage.label == others[0]), None)
+        # Copied from an image, not a stage (`COPY --from=alpine:3 …`): it waits for nothing.
+        waits_for = (
+            sorted(
+                stages[index].label
+                for index in reachable(stages, third.label)
+                if stages[index].label in ("api", "web")
+            )
+            if third is not None
+            else []
         )
         measured["waits_for"] = waits_for
         if waits_for:
             return _say(
                 CheckResult(
                     False,
-                    f"{path} came from stage `{third.label}`, but that stage waits for "
+                    f"{path} came from stage `{others[0]}`, but that stage waits for "
                     f"{' and '.join(f'`{label}`' for label in waits_for)}: it starts FROM it or copies "
                     "from it, so no builder can run it at the same time. Hint: what does it need from them?",
                     measured,
@@ -263,7 +268,7 @@ def check_third_stage(
         return _say(
             CheckResult(
                 True,
-                f"{path} came from stage `{third.label}`, which needs neither `api` nor `web`, so a "
+                f"{path} came from `{others[0]}`, which needs neither `api` nor `web`, so a "
                 "builder can run all three at once; /health answers 200.",
                 measured,
             )

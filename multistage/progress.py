@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -125,7 +124,7 @@ class Progress:
 
     def announce(self, detail: str, every: float = 0.0) -> None:
         """Write ``description · detail`` to :data:`PROGRESS_FILE`, at most once per ``every`` seconds."""
-        path = os.environ.get(PROGRESS_FILE)
+        path = settings.PROGRESS_FILE.value()
         if not path or time.monotonic() - self._announced < every:
             return
         self._announced = time.monotonic()

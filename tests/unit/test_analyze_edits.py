@@ -77,11 +77,11 @@ def test_an_offline_obstacle_in_a_failing_build_is_named_in_one_sentence_before_
             'go: github.com/x/y@v1.2.3: Get "https://proxy.golang.org/github.com/x/y/@v/v1.2.3.mod": dial tcp: lookup proxy.golang.org: no such host'
         ],
     )
-    named = _named_obstacle(failed)
+    named = _named_obstacle(failed, stood_in=True)
     assert str(named).startswith("`go mod download` needs the Go module proxy")
     assert named.log_tail == failed.log_tail and named.step == failed.step, "the log tail still follows"
     plain = BuildFailed("Step 2/3 `RUN false` failed: exit code 1.", "RUN false", ["false"])
-    assert _named_obstacle(plain) is plain, "no obstacle, no sentence added"
+    assert _named_obstacle(plain, stood_in=True) is plain, "no obstacle, no sentence added"
 
 
 def test_the_alpine_stand_ins_apk_refusal_is_named_as_the_obstacle():
@@ -93,7 +93,7 @@ def test_the_alpine_stand_ins_apk_refusal_is_named_as_the_obstacle():
             "(real alpine) for it"
         ],
     )
-    assert str(_named_obstacle(failed)).startswith("`apk add` needs Alpine's package mirror")
+    assert str(_named_obstacle(failed, stood_in=True)).startswith("`apk add` needs Alpine's package mirror")
 
 
 def test_a_tool_the_official_node_image_has_and_the_stand_in_lacks_is_named():
@@ -102,4 +102,39 @@ def test_a_tool_the_official_node_image_has_and_the_stand_in_lacks_is_named():
         "RUN yarn install",
         ["/bin/sh: 1: yarn: not found"],
     )
-    assert str(_named_obstacle(failed)).startswith("the local node stand-in has no yarn")
+    assert str(_named_obstacle(failed, stood_in=True)).startswith("the local node stand-in has no yarn")
+
+
+def test_a_tool_named_in_a_log_is_no_obstacle_without_a_network_failure():
+    cargo = BuildFailed(
+        "Step 6/9 `RUN cargo build --release` failed: exit code: 101",
+        "RUN cargo build --release",
+        ["    Updating crates.io index", "error[E0425]: cannot find value `x` in this scope"],
+    )
+    assert _named_obstacle(cargo, stood_in=False) is cargo, "a compile error after a crates.io update"
+    npm = BuildFailed(
+        "Step 5/9 `RUN npm ci` failed: exit code: 1",
+        "RUN npm ci",
+        ["npm WARN deprecated x@1: see https://github.com/x/x/issues/1", "src/a.ts(3,1): error TS2304"],
+    )
+    assert _named_obstacle(npm, stood_in=False) is npm
+    offline = BuildFailed(
+        "Step 5/9 `RUN npm ci` failed: exit code: 1",
+        "RUN npm ci",
+        ["gyp info it worked", "gyp ERR! stack Error: getaddrinfo EAI_AGAIN nodejs.org"],
+    )
+    assert str(_named_obstacle(offline, stood_in=False)).startswith("`npm install` runs node-gyp")
+
+
+def test_a_stand_in_difference_is_no_obstacle_on_the_official_images():
+    newer = BuildFailed(
+        "Step 4/8 `RUN go mod download` failed: exit code: 1",
+        "RUN go mod download",
+        ["go: go.mod requires go >= 1.25 (running go 1.24.1; GOTOOLCHAIN=local)"],
+    )
+    assert _named_obstacle(newer, stood_in=False) is newer
+    assert str(_named_obstacle(newer, stood_in=True)).startswith("the project's `go.mod` needs a newer Go")
+
+
+def test_a_missing_config_file_is_not_taken_for_a_missing_loader():
+    assert _start_finding("exit code 2: panic: open /etc/app.yaml: no such file or directory")[2] == "02, 03"

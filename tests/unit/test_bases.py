@@ -122,3 +122,8 @@ def test_only_args_that_name_a_whole_base_are_swapped_and_a_mirror_prefix_is_doc
     )
     assert rewritten[2] == f"ARG RUNTIME={LOCAL.images['alpine:latest']}"
     assert rewritten[3] == f"FROM --platform=$BUILDPLATFORM {LOCAL.images['golang:1.21']} AS builder"
+
+
+def test_an_arg_named_in_copy_from_is_swapped_like_a_from_line():
+    text = "ARG RT=alpine:3\nFROM scratch\nCOPY --from=${RT} /etc/ssl/certs /etc/ssl/certs\n"
+    assert rewrite_bases(text, LOCAL).text.splitlines()[0] == f"ARG RT={LOCAL.images['alpine:latest']}"

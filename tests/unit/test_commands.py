@@ -57,7 +57,8 @@ def test_inspection_commands_are_the_ones_a_terminal_takes():
         "docker run --rm --user 1000 a/b:c ls /root/.local/bin"
     )
     assert commands.serve("docker", "a/b:c", 8080, "/health") == (
-        "docker run -d --rm -p 127.0.0.1:8080:8080 a/b:c && curl -s http://127.0.0.1:8080/health"
+        "c=$(docker run -d --rm -p 127.0.0.1:8080:8080 a/b:c) && sleep 2 && curl -s http://127.0.0.1:8080/health; "
+        'docker stop "$c"'
     )
     assert commands.file_listing("docker", "a/b:c") == (
         'c=$(docker create a/b:c) && docker export "$c" | tar -tv; docker rm "$c"'

@@ -5,6 +5,7 @@ import pytest
 from multistage.apps import APPS
 from multistage.dockerfile import (
     check_instructions,
+    has_heredocs,
     instructions,
     numbered_instructions,
     parse_stages,
@@ -118,3 +119,10 @@ def test_a_heredoc_opened_on_a_continuation_line_belongs_to_its_instruction():
 def test_one_arg_substitution_for_every_reader():
     assert substitute("golang:${GO}-$DISTRO", {"GO": "1.22", "DISTRO": ""}) == "golang:1.22-"
     assert substitute("golang:${GO}-$DISTRO", {"GO": "1.22"}, keep_unknown=True) == "golang:1.22-$DISTRO"
+
+
+def test_heredocs_are_seen_on_any_line_of_an_instruction_and_not_in_a_continued_word():
+    assert has_heredocs("FROM x\nRUN --mount=type=cache,target=/c \\\n    <<EOT\necho hi\nEOT\n")
+    continued = "FROM x\nRUN apt-get update && \\\n    add-apt-repository ppa:x && \\\n    true\n"
+    assert not has_heredocs(continued)
+    assert without_cache_mounts("RUN --mount=target=/c,type=cache go build\n") == "RUN go build\n"
