@@ -28,6 +28,7 @@ __all__ = [
     "history",
     "image_ls",
     "image_ref",
+    "name_of",
     "run",
     "serve",
     "with_commands",
@@ -46,6 +47,12 @@ def cli(client: docker.DockerClient) -> str:
 def image_ref(image_id: str, tags: list[str] | tuple[str, ...] = ()) -> str:
     """How a command names an image: its first tag, else its short id."""
     return tags[0] if tags else image_id.removeprefix("sha256:")[:12]
+
+
+def name_of(client: docker.DockerClient, image: str) -> str:
+    """How a command names ``image`` (an id or a reference) on this engine: its first tag, else its short id."""
+    found = client.images.get(image)
+    return image_ref(found.id, found.tags)
 
 
 def image_ls(tool: str, refs: list[str]) -> str:

@@ -65,10 +65,7 @@ def run_command(
         MultistageError: The command exited non-zero (with ``check``) or did not finish within ``timeout``.
     """
     if show:
-        found = client.images.get(image)
-        print(
-            "$", commands.run(commands.cli(client), commands.image_ref(found.id, found.tags), command, user)
-        )
+        print("$", commands.run(commands.cli(client), commands.name_of(client, image), command, user))
     container = client.containers.create(
         image,
         command=command,
@@ -144,8 +141,7 @@ def smoke_test(
     Raises:
         ContainerFailed: The container exited or did not answer 200 in time; carries its last log lines.
     """
-    found = client.images.get(image)
-    command = commands.serve(commands.cli(client), commands.image_ref(found.id, found.tags), port, path)
+    command = commands.serve(commands.cli(client), commands.name_of(client, image), port, path)
     try:
         return replace(_smoke_test(client, image, port, path, timeout), command=command)
     except ContainerFailed as exc:

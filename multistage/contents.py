@@ -575,7 +575,9 @@ def largest_paths(
         totals[key] = totals.get(key, 0) + size
     rows = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
     frame = pd.DataFrame([{"path": p, "mb": round(s / 1e6, 2)} for p, s in rows])
-    return commands.with_commands(frame, [commands.file_listing(commands.cli(client), _ref(client, image))])
+    return commands.with_commands(
+        frame, [commands.file_listing(commands.cli(client), commands.name_of(client, image))]
+    )
 
 
 # --- layers --------------------------------------------------------------------------------
@@ -726,7 +728,7 @@ def node_modules(
     ).sort_values("mb", ascending=False, ignore_index=True)
     dev = table[table["dev"]]
     prod = table[~table["dev"]]
-    listing = commands.file_listing(commands.cli(client), _ref(client, image))
+    listing = commands.file_listing(commands.cli(client), commands.name_of(client, image))
     commands.with_commands(table, [listing])
     return NodeModules(
         round(prod["mb"].sum(), 2), round(dev["mb"].sum(), 2), len(dev), len(prod), table, listing
@@ -835,11 +837,5 @@ def facts_table(client: docker.DockerClient, images: dict[str, str]) -> pd.DataF
     frame = pd.DataFrame(rows).T.drop(columns=["image"])
     tool = commands.cli(client)
     return commands.with_commands(
-        frame, [commands.file_listing(tool, _ref(client, image)) for image in images.values()]
+        frame, [commands.file_listing(tool, commands.name_of(client, image)) for image in images.values()]
     )
-
-
-def _ref(client: docker.DockerClient, image: str) -> str:
-    """How a command names ``image`` (an id or a reference): its first tag, else its short id."""
-    found = client.images.get(image)
-    return commands.image_ref(found.id, found.tags)
