@@ -21,7 +21,7 @@ import pandas as pd
 from . import commands
 from .cache import cache_root, write_atomically
 from .dockerfile import copy_source, numbered_instructions, parse_stages
-from .engine import sizes_need_listings, uses_containerd_store
+from .engine import containerd_store, sizes_need_listings
 from .errors import MultistageError
 from .progress import ExportProgress
 from .results import BuildReport
@@ -633,7 +633,7 @@ def layers(
     if instructions and len(instructions) <= len(history) - base_count:
         names[base_count : base_count + len(instructions)] = instructions
     sizes = [int(h.get("Size", 0)) for h in history]
-    if uses_containerd_store(client.info()):
+    if containerd_store(client):
         sizes = _unpacked_layer_sizes(client, image, sizes)
     return [
         Layer(name, size, i < base_count) for i, (name, size) in enumerate(zip(names, sizes, strict=True))

@@ -30,6 +30,7 @@ __all__ = [
     "can_start_engine_here",
     "client_or_connect",
     "connect",
+    "containerd_store",
     "sizes_need_listings",
     "engine_facts",
     "engine_kind",
@@ -327,6 +328,15 @@ def uses_containerd_store(info: dict) -> bool:
 
 #: Per client: whether its image sizes are read from the layer listings (decided once).
 _SIZES_FROM_LISTINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Per client: whether its engine keeps images in containerd's store (asked once).
+_STORES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def containerd_store(client: docker.DockerClient) -> bool:
+    """Whether the engine behind ``client`` keeps its images in containerd's store (asked once per client)."""
+    if client not in _STORES:
+        _STORES[client] = uses_containerd_store(client.info())
+    return _STORES[client]
 
 
 def sizes_need_listings(client: docker.DockerClient) -> bool:
@@ -338,7 +348,7 @@ def sizes_need_listings(client: docker.DockerClient) -> bool:
     """
     if client not in _SIZES_FROM_LISTINGS:
         docker_23_on = engine_kind(client.version(), {}) == "Docker Engine" and engine_major(client) >= 23
-        _SIZES_FROM_LISTINGS[client] = docker_23_on or uses_containerd_store(client.info())
+        _SIZES_FROM_LISTINGS[client] = docker_23_on or containerd_store(client)
     return _SIZES_FROM_LISTINGS[client]
 
 
