@@ -41,6 +41,8 @@ from .contents import (
 from .dockerfile import (
     Stage,
     check_instructions,
+    copies_by_position,
+    copy_source,
     has_heredocs,
     numbered_instructions,
     parse_stages,
@@ -694,7 +696,9 @@ def findings(analysis: Analysis) -> list[Finding]:
                 "03, 06",
             )
         )
-    numeric = sorted(set(re.findall(r"--from=(\d+)\b", analysis.report.dockerfile_text)))
+    numeric = sorted(
+        {copy_source(i.value) or "" for i in copies_by_position(analysis.report.dockerfile_text)}
+    )
     if numeric:
         found.append(
             (

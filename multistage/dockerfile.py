@@ -18,6 +18,7 @@ __all__ = [
     "INSTRUCTIONS",
     "Stage",
     "check_instructions",
+    "copies_by_position",
     "copy_source",
     "from_parts",
     "global_args",
@@ -202,6 +203,16 @@ def _fold_heredocs(text: str) -> tuple[str, dict[int, str]]:
                 index += 1
             bodies[opened] = bodies.get(opened, "") + "\n" + "\n".join([*body, word])
     return "\n".join(kept) + "\n", bodies
+
+
+def copies_by_position(text: str) -> list[Instruction]:
+    """The ``COPY``/``ADD`` instructions that name their source stage by position (``--from=0``),
+    which moves when a stage is inserted above it."""
+    return [
+        item
+        for item in numbered_instructions(text)
+        if item.keyword in ("COPY", "ADD") and (copy_source(item.value) or "").isdigit()
+    ]
 
 
 def has_heredocs(text: str) -> bool:

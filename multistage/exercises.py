@@ -15,7 +15,7 @@ from .build import default_builder
 from .cache import cache_root, write_atomically
 from .containers import smoke_test
 from .contents import facts, files_by_stage, node_modules
-from .dockerfile import copy_source, numbered_instructions, parse_stages, reachable
+from .dockerfile import copies_by_position, parse_stages, reachable
 from .engine import client_or_connect
 from .errors import MultistageError
 from .experiments.edits import run_scenarios
@@ -298,11 +298,7 @@ def check_named_copy(dockerfile_text: str, client: docker.DockerClient | None = 
     client, report = _build_and_serve("python", dockerfile_text, client)
     if isinstance(report, CheckResult):
         return report
-    by_position = [
-        item.text
-        for item in numbered_instructions(dockerfile_text)
-        if item.keyword in ("COPY", "ADD") and (copy_source(item.value) or "").isdigit()
-    ]
+    by_position = [item.text for item in copies_by_position(dockerfile_text)]
     measured = {"by_position": by_position}
     if by_position:
         return _say(

@@ -5,6 +5,7 @@ import pytest
 from multistage.apps import APPS
 from multistage.dockerfile import (
     check_instructions,
+    copies_by_position,
     has_heredocs,
     instructions,
     numbered_instructions,
@@ -126,3 +127,8 @@ def test_heredocs_are_seen_on_any_line_of_an_instruction_and_not_in_a_continued_
     continued = "FROM x\nRUN apt-get update && \\\n    add-apt-repository ppa:x && \\\n    true\n"
     assert not has_heredocs(continued)
     assert without_cache_mounts("RUN --mount=target=/c,type=cache go build\n") == "RUN go build\n"
+
+
+def test_copies_that_name_a_stage_by_position_are_found_and_names_are_not():
+    text = "FROM a AS build\nFROM b\nCOPY --from=0 /x /x\nCOPY --from=build /y /y\nADD --from=1 /z /z\n"
+    assert [item.text for item in copies_by_position(text)] == ["COPY --from=0 /x /x", "ADD --from=1 /z /z"]
