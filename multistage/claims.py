@@ -56,8 +56,10 @@ class Claim:
     section: str
 
 
-def _table(claims: list[Claim]) -> pd.DataFrame:
-    """Show the verdicts as a table; under ``make run``, also append them to :data:`CLAIMS_FILE`."""
+def _table(claims: list[Claim], profile: str) -> pd.DataFrame:
+    """Show the verdicts as a table, each with the base images it was measured on (``profile``,
+    the builds' profile label); under ``make run``, also append them to :data:`CLAIMS_FILE`."""
+    claims = [replace(claim, evidence=f"{claim.evidence}; base images: {profile}") for claim in claims]
     path = settings.CLAIMS_FILE.value()
     if path:
         with contextlib.suppress(OSError), open(path, "a") as handle:
@@ -96,17 +98,13 @@ def judge_benefits(
         speed: :func:`~multistage.experiments.overview.one_stage_or_multi_stage_speed`.
     """
     notebook = "00-overview-and-benefits"
-    bases = f"; base images: {cold.profile}"
     ratios = {app: pair["one stage"].size / pair["multi-stage"].size for app, pair in reports.items()}
     smaller = all(r > 1 for r in ratios.values())
     claims = [
         Claim(
             "Smaller images",
             HOLDS if smaller else NOT_HOLDS,
-            "multi-stage "
-            + ", ".join(f"{app} {ratio_text(r)}" for app, r in ratios.items())
-            + " smaller"
-            + bases,
+            "multi-stage " + ", ".join(f"{app} {ratio_text(r)}" for app, r in ratios.items()) + " smaller",
             notebook,
             "Smaller images",
         )
@@ -127,8 +125,7 @@ def judge_benefits(
             security,
             f"of {len(finals)} multi-stage images: {compilers} with a compiler, {shells} with a shell, "
             f"{managers} with a package manager, {root} running as root; a deleted secret "
-            + ("stayed in the one-stage image only" if secret_kept else "was not kept out")
-            + bases,
+            + ("stayed in the one-stage image only" if secret_kept else "was not kept out"),
             notebook,
             "Better security",
         )
@@ -141,7 +138,7 @@ def judge_benefits(
             "Simplified Dockerfile",
             HOLDS if files[0] < files[1] and commands[0] < commands[1] and same else NOT_HOLDS,
             f"{files[0]} file and {commands[0]} command against {files[1]} files and {commands[1]} "
-            "commands, " + ("same image" if same else "a different image") + bases,
+            "commands, " + ("same image" if same else "a different image"),
             notebook,
             "Simplified Dockerfile",
         )
@@ -162,12 +159,12 @@ def judge_benefits(
             f"Go: unchanged rebuild {unchanged.seconds:.1f} s against {cold.seconds:.1f} s cold (one-stage builds "
             f"are cached alike); Node: after a source edit one stage {single['rebuild_s']:.1f} s, multi-stage "
             f"{multi['rebuild_s']:.1f} s, image to move {multi['export_mb']:.0f} MB against "
-            f"{single['export_mb']:.0f} MB" + bases,
+            f"{single['export_mb']:.0f} MB",
             notebook,
             "Faster builds",
         )
     )
-    return _table(claims)
+    return _table(claims, cold.profile)
 
 
 def judge_practices(
@@ -287,5 +284,4 @@ def judge_practices(
             "6. A stage for testing",
         )
     )
-    bases = f"; base images: {tested.profile}"
-    return _table([replace(claim, evidence=claim.evidence + bases) for claim in claims])
+    return _table(claims, tested.profile)
