@@ -201,7 +201,7 @@ def move_stage_last(text: str, name: str) -> str:
     moved to the end of the Dockerfile; everything else keeps its order.
 
     Raises:
-        KeyError: No stage of that name.
+        UnknownName: No stage of that name.
     """
     chunks = re.split(r"(?m)^(?=FROM\s)", text)
     named = [
