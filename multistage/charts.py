@@ -381,10 +381,10 @@ def stage_graph(
     goal = target or _stage_name(stages[-1].name, stages[-1].index)
     skipped = len(stages) - len(needed)
     if report is not None:
-        ran = sum(not step.cached for step in report.steps)
+        ran, cached = report.work_counts()
         default = (
             f"{report.builder}: building `{goal}` used {len(needed)} of {len(stages)} stages "
-            f"({ran} steps ran, {len(report.steps) - ran} from the cache)"
+            f"({ran} steps ran, {cached} from the cache)"
         )
     else:
         default = f"Building `{goal}` needs {len(needed)} of {len(stages)} stages" + (

@@ -163,6 +163,14 @@ class BuildReport:
         work = [s for s in self.steps if s.does_work]
         return sum(s.cached for s in work) / len(work) if work else 1.0
 
+    def work_counts(self, stage: str | int | None = None) -> tuple[int, int]:
+        """``(ran, from the cache)`` among the steps that do work (see :func:`does_work`), in the
+        whole build or in one stage: the one count every progress line, title and table uses."""
+        steps = self.steps if stage is None else self.steps_in(stage)
+        work = [s for s in steps if s.does_work]
+        ran = sum(not s.cached for s in work)
+        return ran, len(work) - ran
+
     def step(self, instruction: str) -> Step:
         """Return the first step whose instruction starts with ``instruction``.
 
