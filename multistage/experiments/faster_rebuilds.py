@@ -85,8 +85,14 @@ def mount_listing(app: str) -> Listing:
     )
 
 
+#: The step after the probe's heredoc: it fails unless the heredoc's lines ran.
+HEREDOC_CHECK = "RUN cat /heredoc-ran"
+
+
 def mount_support(client: docker.DockerClient | None = None) -> pd.DataFrame:
     """Try ``RUN --mount=type=cache`` and a heredoc ``RUN <<EOF`` under each builder, and say what happened.
+
+    A heredoc counts as accepted only when its lines ran (the file they write is there).
 
     What the engine's Dockerfile frontend accepts differs between versions, so it is tried,
     not assumed.
@@ -97,7 +103,8 @@ def mount_support(client: docker.DockerClient | None = None) -> pd.DataFrame:
     client = client_or_connect(client)
     features = {
         "RUN --mount=type=cache": "RUN --mount=type=cache,target=/cache echo mounted > /cache/probe",
-        "RUN <<EOF (heredoc)": "RUN <<EOF\necho heredoc\nEOF",
+        # The second RUN fails when a builder hands the heredoc to the shell unrun.
+        "RUN <<EOF (heredoc)": f"RUN <<EOF\necho heredoc > /heredoc-ran\nEOF\n{HEREDOC_CHECK}",
     }
     rows = []
     with tempfile.TemporaryDirectory(prefix="multistage-mount-probe-") as tmp:
@@ -112,6 +119,8 @@ def mount_support(client: docker.DockerClient | None = None) -> pd.DataFrame:
                     rows.append({"feature": feature, "builder": builder, "accepted": True, "says": ""})
                 except BuildFailed as exc:
                     said = str(exc).splitlines()[0].split(" builder: ", 1)[-1]
+                    if exc.step == HEREDOC_CHECK:
+                        said = "it took the heredoc but did not run its lines (the file they write is missing)"
                     rows.append({"feature": feature, "builder": builder, "accepted": False, "says": said})
     return pd.DataFrame(rows).set_index(["feature", "builder"])
 
