@@ -19,6 +19,7 @@ learner can look up or type.
 """
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -82,3 +83,21 @@ def test_the_rule_catches_what_it_is_for():
     allowed = "## Heading 2\n`BuildKit` in code, [BuildKit 23](https://x/1), and\n1. a list item"
     assert offences(allowed, None) == ([], "Heading 2")
     assert offences("| BuildKit | 2 |", "Prerequisites") == ([], "Prerequisites")
+
+
+def test_each_time_to_learn_is_the_reading_models_in_the_notebook_the_readme_and_the_guide():
+    sys.path.insert(0, str(NOTEBOOKS.parent / "scripts"))
+    from time_to_learn import minutes, stated
+
+    readme = (NOTEBOOKS.parent / "README.md").read_text()
+    guide = (NOTEBOOKS.parent / "docs" / "instructor-guide.md").read_text()
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
+        model = minutes(path)["total"]
+        assert stated(path) == model, f"{path.name}: rerun scripts/time_to_learn.py and update its line"
+        assert re.search(
+            rf"\(notebooks/{re.escape(path.stem)}\.ipynb\) \| [^|]+ \| {model} min \|", readme
+        ), f"README: {path.stem}'s time should be {model} min"
+        if path.stem[:2] <= "06":  # the guide's agenda keeps 00-06 in the room
+            assert re.search(rf"\| {path.stem[:2]} [A-Z][^|]+\| {model} min \|", guide), (
+                f"instructor guide: {path.stem}'s estimate should be {model} min"
+            )
