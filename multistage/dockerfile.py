@@ -37,7 +37,7 @@ __all__ = [
 
 _FROM = re.compile(r"^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
 _COPY_FROM = re.compile(r"--from=(\S+)")
-_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 #: One ``--mount=type=cache,…`` option of a ``RUN``, with the space or line continuation after it.
 _CACHE_MOUNT = re.compile(r"--mount=(?=\S*\btype=cache\b)\S*(?:\s*\\\n)?[ \t]*")
 
@@ -284,9 +284,20 @@ def global_args(text: str) -> dict[str, str]:
 
 def substitute(value: str, args: dict[str, str], keep_unknown: bool = False) -> str:
     """``value`` with each ``$NAME`` or ``${NAME}`` replaced by its value in ``args``, as a builder
-    fills a ``FROM`` line from ``ARG``s. A name without a value becomes empty, or with
-    ``keep_unknown`` stays as written (to see what a reference still depends on)."""
-    return _VAR.sub(lambda m: args.get(m[1]) or (m[0] if keep_unknown else ""), value)
+    fills a ``FROM`` line from ``ARG``s, and ``${NAME:-word}``, ``${NAME:+word}`` (and ``-``/``+``
+    without the colon) as the Dockerfile reference defines them. A name without a value becomes
+    empty, or with ``keep_unknown`` stays as written (to see what a reference still depends on)."""
+
+    def fill(m: re.Match) -> str:
+        name, operator, word = m[1] or m[4], m[2], m[3] or ""
+        present = name in args if operator in ("-", "+") else bool(args.get(name))
+        if operator and operator.endswith("-"):
+            return args[name] if present else word
+        if operator:  # "+" or ":+"
+            return word if present else ("" if name in args or not keep_unknown else m[0])
+        return args.get(name) or (m[0] if keep_unknown else "")
+
+    return _VAR.sub(fill, value)
 
 
 def parse_stages(text: str, build_args: dict[str, str] | None = None) -> list[Stage]:

@@ -120,7 +120,9 @@ def mount_support(client: docker.DockerClient | None = None) -> pd.DataFrame:
                 except BuildFailed as exc:
                     said = str(exc).splitlines()[0].split(" builder: ", 1)[-1]
                     if exc.step == HEREDOC_CHECK:
-                        said = "it took the heredoc but did not run its lines (the file they write is missing)"
+                        said = (
+                            "it took the heredoc but did not run its lines (the file they write is missing)"
+                        )
                     rows.append({"feature": feature, "builder": builder, "accepted": False, "says": said})
     return pd.DataFrame(rows).set_index(["feature", "builder"])
 

@@ -132,3 +132,13 @@ def test_heredocs_are_seen_on_any_line_of_an_instruction_and_not_in_a_continued_
 def test_copies_that_name_a_stage_by_position_are_found_and_names_are_not():
     text = "FROM a AS build\nFROM b\nCOPY --from=0 /x /x\nCOPY --from=build /y /y\nADD --from=1 /z /z\n"
     assert [item.text for item in copies_by_position(text)] == ["COPY --from=0 /x /x", "ADD --from=1 /z /z"]
+
+
+def test_substitute_reads_defaults_and_alternatives_as_the_dockerfile_reference_does():
+    args = {"GO": "1.22", "EMPTY": ""}
+    assert substitute("golang:${GO:-1.21}", args) == "golang:1.22"
+    assert substitute("golang:${MISSING:-1.21}-alpine", args) == "golang:1.21-alpine"
+    assert substitute("x${EMPTY:-d}", args) == "xd" and substitute("x${EMPTY-d}", args) == "x"
+    assert substitute("a${GO:+-go}b", args) == "a-gob" and substitute("a${MISSING:+-go}b", args) == "ab"
+    assert substitute("$GO/${GO}", args) == "1.22/1.22"
+    assert substitute("${MISSING}", args, keep_unknown=True) == "${MISSING}"
