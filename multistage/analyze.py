@@ -532,14 +532,16 @@ def _largest_sent(context: Path, dockerfile: str, top: int = 5) -> pd.DataFrame:
 
 
 def copied_from_context(text: str, needed: set[int], paths: list[str]) -> list[str]:
-    """The ``paths`` (relative to the context) that a ``COPY``/``ADD`` of a needed stage takes from
-    the build context (``--from`` copies take nothing from it), in their order.
+    """The ``paths`` (relative to the context) that a ``COPY``/``ADD`` or a ``RUN``'s bind mount of a
+    needed stage takes from the build context (``--from`` copies take nothing from it), in their order.
 
     Sources are matched as the builder does: ``.`` is everything, a directory its files, and
     ``*``/``?`` patterns as shell globs.
     """
     sources = []
     for item in numbered_instructions(text):
+        if item.stage in needed and item.keyword == "RUN":
+            sources += _bind_sources(item.value)
         if item.stage not in needed or item.keyword not in ("COPY", "ADD"):
             continue
         words = _copy_words(item.value)
@@ -557,6 +559,17 @@ def copied_from_context(text: str, needed: set[int], paths: list[str]) -> list[s
             for source in sources
         )
     ]
+
+
+def _bind_sources(run: str) -> list[str]:
+    """What a ``RUN``'s ``--mount=type=bind`` options take from the build context (a mount with
+    ``from=`` takes from a stage or an image; one without ``source`` takes the whole context)."""
+    sources = []
+    for option in re.findall(r"--mount=(\S+)", run):
+        fields = dict(part.split("=", 1) if "=" in part else (part, "") for part in option.split(","))
+        if fields.get("type") == "bind" and "from" not in fields:
+            sources.append(fields.get("source", fields.get("src", "")).removeprefix("./").rstrip("/"))
+    return sources
 
 
 def _glob(pattern: str) -> re.Pattern:

@@ -50,6 +50,16 @@ def test_copy_dot_takes_everything_and_globs_match_as_the_builder_matches_them()
     )
 
 
+def test_a_bind_mount_from_the_context_counts_as_taken_and_one_from_a_stage_does_not():
+    bind = "FROM x\nRUN --mount=type=bind,source=backend/package.json,target=p.json npm ci\n"
+    assert _copied(bind, None) == ["backend/package.json"]
+    assert _copied("FROM x\nRUN --mount=type=bind,target=/src make\n", None) == PATHS, (
+        "a bind mount without a source takes the whole context"
+    )
+    assert _copied("FROM x\nRUN --mount=type=bind,from=y,source=/a,target=/a ls\n", None) == []
+    assert _copied("FROM x\nRUN --mount=type=cache,target=/root/.npm npm ci\n", None) == []
+
+
 def test_a_glob_does_not_cross_a_directory():
     assert _copied("FROM x\nCOPY *.md ./\n", None) == ["README.md"]
     assert _copied("FROM x\nCOPY *.json ./\n", None) == []
