@@ -566,9 +566,10 @@ def _bind_sources(run: str) -> list[str]:
     ``from=`` takes from a stage or an image; one without ``source`` takes the whole context)."""
     sources = []
     for option in re.findall(r"--mount=(\S+)", run):
-        fields = dict(part.split("=", 1) if "=" in part else (part, "") for part in option.split(","))
+        fields = dict((part + "=").split("=")[:2] for part in option.split(","))
         if fields.get("type") == "bind" and "from" not in fields:
-            sources.append(fields.get("source", fields.get("src", "")).removeprefix("./").rstrip("/"))
+            source = fields.get("source") or fields.get("src") or ""
+            sources.append(source.removeprefix("./").rstrip("/"))
     return sources
 
 
