@@ -5,7 +5,6 @@ but the engine's own bridge, so the builds (BuildKit's and the classic builder's
 that bridge) reach the kit's servers and nothing else. It is removed afterwards, also on failure.
 """
 
-import json
 import shutil
 import subprocess
 import sys
@@ -44,7 +43,6 @@ def test_every_notebook_runs_from_the_kit_with_the_builds_cut_off_from_the_inter
     kit = tmp_path / "kit"
     manifest = pack(client, kit)
     assert cut_egress()
-    assert json.loads((kit / "kit.json").read_text()) == manifest
     assert (
         manifest["npm_tarballs"] > 100
         and manifest["pypi_files"] > 5
