@@ -10,7 +10,7 @@ from pathlib import Path
 import docker
 
 from .build import build, default_builder, learner_command, through_buildx
-from .dockerfile import Listing, listing, parse_stages, without_cache_mounts
+from .dockerfile import Listing, Stage, listing, parse_stages, without_cache_mounts
 from .engine import client_or_connect
 from .errors import UnknownName
 from .labels import BUILD_NAMESPACE
@@ -64,6 +64,13 @@ class SampleApp:
     def dockerfile_text(self, variant: str) -> str:
         """The text of a variant's Dockerfile."""
         return (self.path / self.dockerfiles[variant]).read_text()
+
+    def stages(self, variant: str, client: docker.DockerClient | None = None) -> list[Stage]:
+        """A variant's stages, each base as this machine builds it: the ``FROM`` lines filled from
+        the active profile's base images, so a stage graph names the images actually used."""
+        text = self.dockerfile_text(variant)
+        args = active_profile(client_or_connect(client), say=lambda _: None).build_args_for(text)
+        return parse_stages(text, args)
 
     def listing(self, dockerfile: str, against: str | None = None) -> Listing:
         """A Dockerfile to show before building it: whole, or as a diff against ``against``.

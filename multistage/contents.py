@@ -10,7 +10,7 @@ import re
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
@@ -716,7 +716,7 @@ def node_modules(
     for path, size in file_tree(client, image).files():
         if not path.startswith(prefix):
             continue
-        key = _package_of(path[len(base) :])
+        key = _package_of(path[len(base) :], flags.keys())
         if key:
             sizes[key] = sizes.get(key, 0) + size
     table = pd.DataFrame(
@@ -735,19 +735,24 @@ def node_modules(
     )
 
 
-def _package_of(relative: str) -> str | None:
-    """``node_modules/a/node_modules/@s/b/x.js`` -> ``node_modules/a/node_modules/@s/b``."""
+def _package_of(relative: str, installed: Collection[str] = ()) -> str | None:
+    """``node_modules/a/node_modules/@s/b/x.js`` -> ``node_modules/a/node_modules/@s/b``.
+
+    With ``installed`` (the lockfile's package paths), the innermost of those: a directory
+    called ``node_modules`` inside a package (a test fixture, say) is not a package of its own.
+    """
     parts = relative.split("/")
-    end = None
+    found: list[str] = []
     index = 0
     while index < len(parts) - 1:
         if parts[index] == "node_modules" and index + 1 < len(parts) - 1:
             width = 2 if parts[index + 1].startswith("@") else 1
-            end = index + 1 + width
-            index = end
+            index += 1 + width
+            found.append("/".join(parts[:index]))
         else:
             index += 1
-    return "/".join(parts[:end]) if end else None
+    known = [path for path in found if path in installed] or found
+    return known[-1] if known else None
 
 
 # --- per-layer search ----------------------------------------------------------------------

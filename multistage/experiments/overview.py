@@ -100,11 +100,17 @@ class SecretMount:
         """What was measured, in one sentence."""
         if self.report is None:
             return f"Not built here: {self.skipped}"
+        reader = next((s for s in self.report.steps if "type=secret" in s.instruction), None)
         read = (
             "read the token (its fingerprint matches)"
             if self.fingerprint == self.expected
             else ("did not read the token (the fingerprint differs)")
         )
+        if reader is not None and reader.cached:
+            read += (
+                "; the step that reads it came from the cache, so it read it in an earlier build of "
+                "this file with the same token"
+            )
         held = "no layer holds" if not self.token_files else f"{len(self.token_files)} layer file(s) hold"
         return f"`{self.report.command}`: the build {read}, and {held} a file called token or token.txt."
 

@@ -7,6 +7,7 @@ import tarfile
 from multistage.contents import (
     LayerListing,
     _layer_files,
+    _package_of,
     apk_packages,
     instruction_from_history,
     merge_layers,
@@ -106,3 +107,16 @@ def test_apk_database_counts_one_package_per_stanza():
     )
     assert apk_packages(database) == 3
     assert apk_packages(b"") == 0
+
+
+def test_a_file_belongs_to_the_innermost_installed_package_not_to_a_fixture_folder_inside_one():
+    installed = {"node_modules/resolve", "node_modules/a", "node_modules/a/node_modules/@s/b"}
+    fixture = "node_modules/resolve/test/shadowed_core/node_modules/util/index.js"
+    assert _package_of(fixture, installed) == "node_modules/resolve"
+    assert (
+        _package_of("node_modules/a/node_modules/@s/b/x.js", installed) == "node_modules/a/node_modules/@s/b"
+    )
+    assert _package_of(fixture) == "node_modules/resolve/test/shadowed_core/node_modules/util", (
+        "without a lockfile, the innermost node_modules entry"
+    )
+    assert _package_of("node_modules/.package-lock.json", installed) is None
