@@ -56,6 +56,7 @@ from .labels import BUILD_NAMESPACE
 from .lint import hadolint, serious
 from .profiles import active_profile
 from .progress import experiment
+from .provision import provision_current
 from .results import BuildReport
 
 __all__ = [
@@ -300,6 +301,7 @@ def analyze(
     _refuse_heredocs(text, not profile.stands_in("docker/dockerfile"), client)
     check_instructions(text, dockerfile)
     rewritten = rewrite_bases(text, profile)
+    provision_current(client, [mapped.used for mapped in rewritten.bases])
     stages = parse_stages(rewritten.text)
     needed = reachable(stages, target)
     tag = f"{BUILD_NAMESPACE}/analyze:{_slug(context.name)}"

@@ -16,7 +16,10 @@ import pandas as pd
 
 from .dockerfile import from_parts, global_args, numbered_instructions, parse_stages, substitute
 from .errors import BaseImageUnavailable
-from .profiles import Profile
+from .profiles import CURRENT_RECIPES, Profile
+
+#: Current versions' stand-ins, built on first use (:data:`~multistage.profiles.CURRENT_RECIPES`).
+STAND_INS = {ref: recipe.tag for recipe in CURRENT_RECIPES for ref in recipe.stands_in_for}
 
 __all__ = [
     "FAMILIES",
@@ -37,15 +40,55 @@ class Family:
     role_of: str  # a reference the local profile has a stand-in for
     version: str  # what the stand-in provides, for the "what differs" column
     libc: str
+    current: tuple[str, str] | None = None  # (role, version) of the stand-in for newer versions
+
+    def choose(self, ref: str) -> tuple[str, str]:
+        """The stand-in role and its version for ``ref``: the tutorial's, or the current one
+        when ``ref`` asks for a newer version, a whole line (``python:3``) or none (``latest``)."""
+        if self.current is None:
+            return self.role_of, self.version
+        wanted, have = _version(ref), _version(self.role_of)
+        if wanted is None or have is None or len(wanted) < len(have) or wanted > have[: len(wanted)]:
+            return self.current
+        return self.role_of, self.version
+
+
+def _version(ref: str) -> tuple[int, ...] | None:
+    """``golang:1.23.4-alpine`` -> ``(1, 23, 4)``; ``None`` for a tag without a leading version."""
+    found = re.match(r"(\d+(?:\.\d+)*)", ref.partition(":")[2])
+    return tuple(int(part) for part in found[1].split(".")) if found else None
 
 
 #: Most specific first: ``node:20-alpine`` is a Node runtime before it is a Node image.
 FAMILIES: tuple[Family, ...] = (
-    Family("node slim/alpine", re.compile(r"node:.*(alpine|slim)"), "node:18-alpine", "Node 18", "glibc"),
-    Family("node", re.compile(r"node(:|$)"), "node:18", "Node 18", "glibc"),
-    Family("python slim", re.compile(r"python:.*(slim|alpine)"), "python:3.11-slim", "Python 3.11", "glibc"),
-    Family("python", re.compile(r"python(:|$)"), "python:3.11", "Python 3.11", "glibc"),
-    Family("golang", re.compile(r"golang(:|$)"), "golang:1.21", "Go 1.21", "glibc"),
+    Family(
+        "node slim/alpine",
+        re.compile(r"node:.*(alpine|slim)"),
+        "node:18-alpine",
+        "Node 18",
+        "glibc",
+        ("node:20-slim", "Node 20"),
+    ),
+    Family("node", re.compile(r"node(:|$)"), "node:18", "Node 18", "glibc", ("node:20", "Node 20")),
+    Family(
+        "python slim",
+        re.compile(r"python:.*(slim|alpine)"),
+        "python:3.11-slim",
+        "Python 3.11",
+        "glibc",
+        ("python:3.13-slim", "Python 3.13"),
+    ),
+    Family(
+        "python",
+        re.compile(r"python(:|$)"),
+        "python:3.11",
+        "Python 3.11",
+        "glibc",
+        ("python:3.13", "Python 3.13"),
+    ),
+    Family(
+        "golang", re.compile(r"golang(:|$)"), "golang:1.21", "Go 1.21", "glibc", ("golang:1.24", "Go 1.24")
+    ),
     Family("alpine", re.compile(r"alpine(:|$)"), "alpine:latest", "busybox and musl", "musl"),
     Family("debian", re.compile(r"debian(:|$)"), "debian:bookworm-slim", "Debian 12", "glibc"),
     Family("nginx", re.compile(r"nginx(:|$)"), "nginx:alpine", "Debian's nginx", "glibc"),
@@ -108,14 +151,16 @@ def map_reference(ref: str, profile: Profile, builds_with_npm: bool = False) -> 
             "profile with internet access (MULTISTAGE_PROFILE=official)."
         )
     requested_libc = "musl" if "alpine" in name else family.libc
-    differs = [f"stand-in has {family.version}"]
+    role, version = family.choose(name)
+    differs = [f"stand-in has {version}"]
     if requested_libc != family.libc:
         differs.append(f"libc: {requested_libc} requested, {family.libc} used")
-    role = name if name in profile.images else family.role_of
+    if name in profile.images:
+        role = name
     if family.name == "node slim/alpine" and builds_with_npm:
-        role = "node:18"
+        role = next(f for f in FAMILIES if f.name == "node").choose(name)[0]
         differs.append("the stage runs npm, so the Node builder stand-in (the runtime one has no npm)")
-    return Mapped(ref, profile.images[role], family.name, "; ".join(differs))
+    return Mapped(ref, {**STAND_INS, **profile.images}[role], family.name, "; ".join(differs))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from .errors import BaseImageUnavailable, MultistageError
 from .progress import PullProgress
 
 __all__ = [
+    "CURRENT_RECIPES",
     "DOCUMENT_IMAGES",
     "ENGINE_RECIPES",
     "ENGINE_SUITE",
@@ -216,20 +217,83 @@ KIT_RECIPES: tuple[Recipe, ...] = (
         notes="the workshop kit's PyPI cache: devpi-server 6.20.3 from PyPI",
     ),
 )
+#: Debian 13, the root of the current language stand-ins and of the test engine.
+ENGINE_SUITE = "trixie"
+_TRIXIE = Recipe(
+    "debian-trixie",
+    _local("debian-slim", ENGINE_SUITE),
+    ("debian:trixie-slim",),
+    None,
+    version=("cat", "/etc/debian_version"),
+    notes="Debian 13, made like the bookworm root: the current stand-ins and the test engine start from it",
+    dockerfile="debian-slim",
+    suite=ENGINE_SUITE,
+)
+#: Current language versions from Debian 13 (Go 1.24, Python 3.13, Node 20), for a learner's own
+#: Dockerfile that asks for a newer version than the tutorial's images (``analyze`` maps by
+#: version, :data:`multistage.bases.FAMILIES`): built on first use, not by ``setup``.
+CURRENT_RECIPES: tuple[Recipe, ...] = (
+    _TRIXIE,
+    Recipe(
+        "buildpack-trixie",
+        _local("buildpack", ENGINE_SUITE),
+        ("buildpack-deps:trixie",),
+        "debian-trixie",
+        version=("gcc", "-dumpfullversion"),
+        notes="the bookworm build tools' recipe on Debian 13",
+        dockerfile="buildpack",
+    ),
+    Recipe(
+        "go-builder-current",
+        _local("go-builder", "1.24"),
+        ("golang:1.24", "golang:1.24-trixie"),
+        "buildpack-trixie",
+        version=("go", "version"),
+        notes="Debian 13's Go 1.24 in /usr/lib/go-1.24; GOPATH /go and GOTOOLCHAIN=local as upstream",
+        dockerfile="go-builder",
+        args=(("GO_VERSION", "1.24"), ("APT_SUITE", "")),
+    ),
+    Recipe(
+        "python-builder-current",
+        _local("python-builder", "3.13"),
+        ("python:3.13", "python:3.13-trixie"),
+        "buildpack-trixie",
+        version=("sh", "-c", "python --version && pip --version | cut -d' ' -f1-2"),
+        notes="Debian 13's Python 3.13 in /usr rather than /usr/local, like the 3.11 stand-in",
+        dockerfile="python-builder",
+    ),
+    Recipe(
+        "python-runtime-current",
+        _local("python-runtime", "3.13"),
+        ("python:3.13-slim", "python:3.13-slim-trixie"),
+        "debian-trixie",
+        version=("python", "--version"),
+        notes="Debian 13's python3 and pip, no compiler or headers",
+        dockerfile="python-runtime",
+    ),
+    Recipe(
+        "node-builder-current",
+        _local("node-builder", "20"),
+        ("node:20", "node:20-trixie"),
+        "buildpack-trixie",
+        version=("sh", "-c", "echo node $(node --version), npm $(npm --version)"),
+        notes="Debian 13's nodejs 20 and npm in /usr; no yarn or corepack",
+        dockerfile="node-builder",
+    ),
+    Recipe(
+        "node-runtime-current",
+        _local("node-runtime", "20"),
+        ("node:20-slim", "node:20-alpine"),
+        "debian-trixie",
+        version=("node", "--version"),
+        notes="glibc Debian 13 with the Node.js 20 runtime, no npm",
+        dockerfile="node-runtime",
+    ),
+)
 #: Docker Engine 26 (Debian 13's docker.io and docker-buildx), run as a container by the test
 #: harness (:mod:`multistage.harness`): built only when a test or benchmark asks for that engine.
-ENGINE_SUITE = "trixie"
 ENGINE_RECIPES: tuple[Recipe, ...] = (
-    Recipe(
-        "debian-trixie",
-        _local("debian-slim", ENGINE_SUITE),
-        (),
-        None,
-        version=("cat", "/etc/debian_version"),
-        notes="the Debian 13 root of the test engine, made like the bookworm one",
-        dockerfile="debian-slim",
-        suite=ENGINE_SUITE,
-    ),
+    _TRIXIE,
     Recipe(
         "docker-engine",
         _local("docker-engine", "26"),
@@ -240,7 +304,7 @@ ENGINE_RECIPES: tuple[Recipe, ...] = (
         notes="Debian 13's docker.io, docker-cli, docker-buildx and docker-registry: a current engine for tests",
     ),
 )
-RECIPES_BY_NAME = {recipe.name: recipe for recipe in RECIPES + KIT_RECIPES + ENGINE_RECIPES}
+RECIPES_BY_NAME = {recipe.name: recipe for recipe in RECIPES + KIT_RECIPES + CURRENT_RECIPES + ENGINE_RECIPES}
 
 
 @dataclass(frozen=True)

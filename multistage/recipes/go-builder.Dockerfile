@@ -1,13 +1,18 @@
-# Stand-in for golang:1.21 - Go 1.21 from Debian bookworm-backports on top of the build tools.
+# Stand-in for golang:<GO_VERSION> - Debian's Go on top of the build tools: 1.21 from
+# bookworm-backports (APT_SUITE), 1.24 from trixie itself (APT_SUITE empty).
 ARG BASE
 FROM ${BASE}
-RUN sed -n 's/^deb \([^ ]*\) bookworm main.*/deb \1 bookworm-backports main/p' /etc/apt/sources.list \
-      > /etc/apt/sources.list.d/backports.list \
+ARG GO_VERSION=1.21
+ARG APT_SUITE=bookworm-backports
+RUN if [ -n "${APT_SUITE}" ]; then \
+      sed -n "s/^deb \([^ ]*\) [a-z]* main.*/deb \1 ${APT_SUITE} main/p" /etc/apt/sources.list \
+        > /etc/apt/sources.list.d/extra-suite.list; \
+    fi \
  && apt-get update \
- && apt-get install -y --no-install-recommends -t bookworm-backports golang-1.21-go \
+ && apt-get install -y --no-install-recommends ${APT_SUITE:+-t ${APT_SUITE}} golang-${GO_VERSION}-go \
  && rm -rf /var/lib/apt/lists/*
 ENV GOPATH=/go \
-    PATH=/go/bin:/usr/lib/go-1.21/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PATH=/go/bin:/usr/lib/go-${GO_VERSION}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     GOTOOLCHAIN=local
 RUN go version && mkdir -p /go/bin /go/src
 WORKDIR /go

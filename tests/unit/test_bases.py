@@ -32,8 +32,9 @@ def test_each_family_has_a_stand_in(ref, family):
 
 def test_what_differs_names_the_version_and_the_c_library():
     assert map_reference("golang:1.22-alpine", LOCAL).differs == (
-        "stand-in has Go 1.21; libc: musl requested, glibc used"
+        "stand-in has Go 1.24; libc: musl requested, glibc used"
     )
+    assert map_reference("golang:1.21-alpine", LOCAL).differs.startswith("stand-in has Go 1.21")
     assert map_reference("alpine:3.19", LOCAL).differs == "stand-in has busybox and musl"
 
 
@@ -71,8 +72,8 @@ def test_a_real_world_dockerfile_is_rewritten_without_touching_stages_or_scratch
     rewritten = rewrite_bases(text, LOCAL)
     lines = rewritten.text.splitlines()
     assert lines[0].startswith("# (syntax line left out") and rewritten.notes
-    assert lines[1] == "ARG BASE=multistage-local/python-runtime:3.11"
-    assert lines[2] == "FROM --platform=$BUILDPLATFORM multistage-local/go-builder:1.21 as build"
+    assert lines[1] == "ARG BASE=multistage-local/python-runtime:3.13"
+    assert lines[2] == "FROM --platform=$BUILDPLATFORM multistage-local/go-builder:1.24 as build"
     assert lines[4] == "FROM ${BASE}" and lines[5] == "COPY --from=build /app /app"
     assert lines[6] == "COPY --from=multistage-local/nginx:bookworm /etc/nginx/nginx.conf /x"
     assert lines[7:] == ["FROM scratch", "COPY --from=0 /app /app"]
@@ -82,7 +83,7 @@ def test_a_real_world_dockerfile_is_rewritten_without_touching_stages_or_scratch
 def test_a_version_arg_inside_from_is_resolved_before_mapping():
     text = "ARG GO_VERSION=1.22\nFROM golang:${GO_VERSION}-alpine AS build\nFROM alpine:$ALPINE\n"
     rewritten = rewrite_bases(text, LOCAL)
-    assert rewritten.text.splitlines()[1] == "FROM multistage-local/go-builder:1.21 AS build"
+    assert rewritten.text.splitlines()[1] == "FROM multistage-local/go-builder:1.24 AS build"
     assert rewritten.table()["requested"].tolist() == ["golang:1.22-alpine"]
     assert rewritten.text.splitlines()[2] == "FROM alpine:$ALPINE", (
         "an ARG with no default is left to the build"
@@ -96,8 +97,8 @@ def test_normalise_drops_registry_library_and_digest():
 def test_a_node_alpine_stage_that_runs_npm_gets_the_builder_stand_in():
     text = "FROM node:20-alpine AS build\nRUN npm ci\nFROM node:20-alpine\nCOPY --from=build /app /app\n"
     lines = rewrite_bases(text, LOCAL).text.splitlines()
-    assert lines[0] == "FROM multistage-local/node-builder:18 AS build", "the runtime stand-in has no npm"
-    assert lines[2] == "FROM multistage-local/node-runtime:18"
+    assert lines[0] == "FROM multistage-local/node-builder:20 AS build", "the runtime stand-in has no npm"
+    assert lines[2] == "FROM multistage-local/node-runtime:20"
 
 
 def test_a_document_node_alpine_stage_that_runs_npm_gets_the_builder_stand_in():
@@ -121,9 +122,29 @@ def test_only_args_that_name_a_whole_base_are_swapped_and_a_mirror_prefix_is_doc
         and rewritten[1] == "ARG BASE_PREFIX=mirror.gcr.io/library/"
     )
     assert rewritten[2] == f"ARG RUNTIME={LOCAL.images['alpine:latest']}"
-    assert rewritten[3] == f"FROM --platform=$BUILDPLATFORM {LOCAL.images['golang:1.21']} AS builder"
+    assert rewritten[3] == "FROM --platform=$BUILDPLATFORM multistage-local/go-builder:1.24 AS builder"
 
 
 def test_an_arg_named_in_copy_from_is_swapped_like_a_from_line():
     text = "ARG RT=alpine:3\nFROM scratch\nCOPY --from=${RT} /etc/ssl/certs /etc/ssl/certs\n"
     assert rewrite_bases(text, LOCAL).text.splitlines()[0] == f"ARG RT={LOCAL.images['alpine:latest']}"
+
+
+@pytest.mark.parametrize(
+    ("ref", "used"),
+    [
+        ("golang:1.19", "multistage-local/go-builder:1.21"),
+        ("golang:1.21.13-bookworm", "multistage-local/go-builder:1.21"),
+        ("golang:1.23", "multistage-local/go-builder:1.24"),
+        ("golang:1.26-alpine", "multistage-local/go-builder:1.24"),
+        ("golang:alpine", "multistage-local/go-builder:1.24"),
+        ("python:3", "multistage-local/python-builder:3.13"),
+        ("python:3.10-slim", "multistage-local/python-runtime:3.11"),
+        ("python:3.12-slim-bookworm", "multistage-local/python-runtime:3.13"),
+        ("node:22", "multistage-local/node-builder:20"),
+        ("node:lts-alpine", "multistage-local/node-runtime:20"),
+        ("node:16-alpine", "multistage-local/node-runtime:18"),
+    ],
+)
+def test_a_newer_version_gets_the_current_stand_in_and_an_older_one_the_tutorials(ref, used):
+    assert map_reference(ref, LOCAL).used == used
