@@ -56,7 +56,7 @@ from .labels import BUILD_NAMESPACE
 from .lint import hadolint, serious
 from .profiles import active_profile
 from .progress import experiment
-from .provision import provision_current
+from .provision import provision_on_demand
 from .results import BuildReport
 
 __all__ = [
@@ -301,7 +301,7 @@ def analyze(
     _refuse_heredocs(text, not profile.stands_in("docker/dockerfile"), client)
     check_instructions(text, dockerfile)
     rewritten = rewrite_bases(text, profile)
-    provision_current(client, [mapped.used for mapped in rewritten.bases])
+    provision_on_demand(client, [mapped.used for mapped in rewritten.bases])
     stages = parse_stages(rewritten.text)
     needed = reachable(stages, target)
     tag = f"{BUILD_NAMESPACE}/analyze:{_slug(context.name)}"

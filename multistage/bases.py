@@ -16,10 +16,10 @@ import pandas as pd
 
 from .dockerfile import from_parts, global_args, numbered_instructions, parse_stages, substitute
 from .errors import BaseImageUnavailable
-from .profiles import CURRENT_RECIPES, Profile
+from .profiles import ON_DEMAND_RECIPES, Profile
 
-#: Current versions' stand-ins, built on first use (:data:`~multistage.profiles.CURRENT_RECIPES`).
-STAND_INS = {ref: recipe.tag for recipe in CURRENT_RECIPES for ref in recipe.stands_in_for}
+#: Current versions' stand-ins, built on first use (:data:`~multistage.profiles.ON_DEMAND_RECIPES`).
+STAND_INS = {ref: recipe.tag for recipe in ON_DEMAND_RECIPES for ref in recipe.stands_in_for}
 
 __all__ = [
     "FAMILIES",
@@ -41,21 +41,22 @@ class Family:
     version: str  # what the stand-in provides, for the "what differs" column
     libc: str
     current: tuple[str, str] | None = None  # (role, version) of the stand-in for newer versions
+    version_at: str = r":(\d+(?:\.\d+)*)"  # where a reference states its version
 
     def choose(self, ref: str) -> tuple[str, str]:
         """The stand-in role and its version for ``ref``: the tutorial's, or the current one
         when ``ref`` asks for a newer version, a whole line (``python:3``) or none (``latest``)."""
         if self.current is None:
             return self.role_of, self.version
-        wanted, have = _version(ref), _version(self.role_of)
+        wanted, have = _version(ref, self.version_at), _version(self.role_of, self.version_at)
         if wanted is None or have is None or len(wanted) < len(have) or wanted > have[: len(wanted)]:
             return self.current
         return self.role_of, self.version
 
 
-def _version(ref: str) -> tuple[int, ...] | None:
-    """``golang:1.23.4-alpine`` -> ``(1, 23, 4)``; ``None`` for a tag without a leading version."""
-    found = re.match(r"(\d+(?:\.\d+)*)", ref.partition(":")[2])
+def _version(ref: str, at: str) -> tuple[int, ...] | None:
+    """``golang:1.23.4-alpine`` -> ``(1, 23, 4)`` (``at`` finds it); ``None`` where none is stated."""
+    found = re.search(at, ref)
     return tuple(int(part) for part in found[1].split(".")) if found else None
 
 
@@ -98,6 +99,24 @@ FAMILIES: tuple[Family, ...] = (
         "gcr.io/distroless/static-debian12",
         "Debian 12 files",
         "none",
+    ),
+    Family(
+        "distroless python3",
+        re.compile(r"gcr\.io/distroless/python3"),
+        "gcr.io/distroless/python3-debian12",
+        "Python 3.11 on Debian 12 files",
+        "glibc",
+        ("gcr.io/distroless/python3-debian13", "Python 3.13 on Debian 13 files"),
+        version_at=r"-debian(\d+)",
+    ),
+    Family(
+        "distroless nodejs",
+        re.compile(r"gcr\.io/distroless/nodejs"),
+        "gcr.io/distroless/nodejs18-debian12",
+        "Node 18 on Debian 12 files",
+        "glibc",
+        ("gcr.io/distroless/nodejs20-debian13", "Node 20 on Debian 13 files"),
+        version_at=r"nodejs(\d+)",
     ),
     Family(
         "distroless base/cc",

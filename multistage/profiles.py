@@ -16,7 +16,7 @@ from .errors import BaseImageUnavailable, MultistageError
 from .progress import PullProgress
 
 __all__ = [
-    "CURRENT_RECIPES",
+    "ON_DEMAND_RECIPES",
     "DOCUMENT_IMAGES",
     "ENGINE_RECIPES",
     "ENGINE_SUITE",
@@ -229,10 +229,11 @@ _TRIXIE = Recipe(
     dockerfile="debian-slim",
     suite=ENGINE_SUITE,
 )
-#: Current language versions from Debian 13 (Go 1.24, Python 3.13, Node 20), for a learner's own
-#: Dockerfile that asks for a newer version than the tutorial's images (``analyze`` maps by
-#: version, :data:`multistage.bases.FAMILIES`): built on first use, not by ``setup``.
-CURRENT_RECIPES: tuple[Recipe, ...] = (
+#: Stand-ins a learner's own Dockerfile may need and the tutorial's do not: current language
+#: versions from Debian 13 (Go 1.24, Python 3.13, Node 20) for a ``FROM`` that asks for a newer
+#: version than the tutorial's images (``analyze`` maps by version, :data:`multistage.bases.FAMILIES`),
+#: and distroless python3 and nodejs. Built on first use by ``analyze``, not by ``setup``.
+ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
     _TRIXIE,
     Recipe(
         "buildpack-trixie",
@@ -289,6 +290,56 @@ CURRENT_RECIPES: tuple[Recipe, ...] = (
         notes="glibc Debian 13 with the Node.js 20 runtime, no npm",
         dockerfile="node-runtime",
     ),
+    Recipe(
+        "distroless-python3",
+        _local("distroless-python3", SUITE),
+        ("gcr.io/distroless/python3-debian12", "gcr.io/distroless/python3-debian12:nonroot"),
+        "debian-slim",
+        notes="the files of Debian 12's python3 (3.11) and its dependencies, no shell; "
+        "ENTRYPOINT the interpreter, as distroless",
+        dockerfile="distroless-lang",
+        args=(("RUNTIME", "python3"), ("KEEP", "python3 python3.11"), ("ENTRY", "/usr/bin/python3.11")),
+    ),
+    Recipe(
+        "distroless-python3-current",
+        _local("distroless-python3", ENGINE_SUITE),
+        ("gcr.io/distroless/python3-debian13", "gcr.io/distroless/python3-debian13:nonroot"),
+        "debian-trixie",
+        notes="the files of Debian 13's python3 (3.13) and its dependencies, no shell; "
+        "ENTRYPOINT the interpreter, as distroless",
+        dockerfile="distroless-lang",
+        args=(("RUNTIME", "python3"), ("KEEP", "python3 python3.13"), ("ENTRY", "/usr/bin/python3.13")),
+    ),
+    Recipe(
+        "distroless-nodejs",
+        _local("distroless-nodejs", "18"),
+        ("gcr.io/distroless/nodejs18-debian12", "gcr.io/distroless/nodejs18-debian11"),
+        "debian-slim",
+        notes="the files of Debian 12's nodejs (18) and its dependencies, no shell and no npm; "
+        "/nodejs/bin/node and ENTRYPOINT node, as distroless",
+        dockerfile="distroless-lang",
+        args=(
+            ("RUNTIME", "nodejs"),
+            ("KEEP", "node nodejs"),
+            ("ENTRY", "/usr/bin/node"),
+            ("LINKS", "/nodejs/bin/node=/usr/bin/node"),
+        ),
+    ),
+    Recipe(
+        "distroless-nodejs-current",
+        _local("distroless-nodejs", "20"),
+        ("gcr.io/distroless/nodejs20-debian13", "gcr.io/distroless/nodejs20-debian12"),
+        "debian-trixie",
+        notes="the files of Debian 13's nodejs (20) and its dependencies, no shell and no npm; "
+        "/nodejs/bin/node and ENTRYPOINT node, as distroless",
+        dockerfile="distroless-lang",
+        args=(
+            ("RUNTIME", "nodejs"),
+            ("KEEP", "node nodejs"),
+            ("ENTRY", "/usr/bin/node"),
+            ("LINKS", "/nodejs/bin/node=/usr/bin/node"),
+        ),
+    ),
 )
 #: Docker Engine 26 (Debian 13's docker.io and docker-buildx), run as a container by the test
 #: harness (:mod:`multistage.harness`): built only when a test or benchmark asks for that engine.
@@ -304,7 +355,9 @@ ENGINE_RECIPES: tuple[Recipe, ...] = (
         notes="Debian 13's docker.io, docker-cli, docker-buildx and docker-registry: a current engine for tests",
     ),
 )
-RECIPES_BY_NAME = {recipe.name: recipe for recipe in RECIPES + KIT_RECIPES + CURRENT_RECIPES + ENGINE_RECIPES}
+RECIPES_BY_NAME = {
+    recipe.name: recipe for recipe in RECIPES + KIT_RECIPES + ON_DEMAND_RECIPES + ENGINE_RECIPES
+}
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ from . import settings
 from .build import build
 from .engine import apt_install, engine_facts
 from .errors import BaseImageUnavailable, MultistageError, NotEnoughDisk
-from .profiles import CURRENT_RECIPES, LOCAL, RECIPES, RECIPES_BY_NAME, Recipe
+from .profiles import LOCAL, ON_DEMAND_RECIPES, RECIPES, RECIPES_BY_NAME, Recipe
 from .progress import experiment
 
 __all__ = [
-    "provision_current",
+    "provision_on_demand",
     "EXTRA_CA_SETTING",
     "HOST_CA_DIR",
     "PROVISION_NEEDS_BYTES",
@@ -320,18 +320,18 @@ def _remove_stale(client: docker.DockerClient) -> None:
             pass  # still a parent of something in use; leave it
 
 
-def provision_current(client: docker.DockerClient, images, say=print) -> None:
+def provision_on_demand(client: docker.DockerClient, images, say=print) -> None:
     """Build the current-version stand-ins among ``images`` (and their parents) that are missing
-    or out of date: :data:`~multistage.profiles.CURRENT_RECIPES` are built on first use only."""
-    names = {recipe.name for recipe in CURRENT_RECIPES if recipe.tag in set(images)}
-    for recipe in reversed(CURRENT_RECIPES):  # children after parents in the tuple: walk back
+    or out of date: :data:`~multistage.profiles.ON_DEMAND_RECIPES` are built on first use only."""
+    names = {recipe.name for recipe in ON_DEMAND_RECIPES if recipe.tag in set(images)}
+    for recipe in reversed(ON_DEMAND_RECIPES):  # children after parents in the tuple: walk back
         if recipe.name in names and recipe.parent:
             names.add(recipe.parent)
-    recipes = tuple(recipe for recipe in CURRENT_RECIPES if recipe.name in names)
+    recipes = tuple(recipe for recipe in ON_DEMAND_RECIPES if recipe.name in names)
     if not recipes or all(status.current for status in base_status(client, recipes)):
         return
     say(
-        "This Dockerfile asks for a newer language version than the tutorial's stand-ins: building "
-        "its stand-in from Debian 13's packages, once (a few minutes)."
+        "This Dockerfile needs a stand-in the tutorial's own files do not (a newer language "
+        "version, a distroless language image): building it from Debian's packages, once (a few minutes)."
     )
     provision(client, say=say, recipes=recipes)

@@ -16,7 +16,7 @@ import docker
 from multistage.containers import run_command
 from multistage.engine import connect, engine_facts
 from multistage.errors import MultistageError
-from multistage.profiles import CURRENT_RECIPES, RECIPES
+from multistage.profiles import ON_DEMAND_RECIPES, RECIPES
 from multistage.provision import base_status
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "base-images.md"
@@ -56,7 +56,7 @@ HEADER = [
 def main() -> None:
     client = connect()
     rows = _rows(client, RECIPES)
-    current = _rows(client, CURRENT_RECIPES)
+    current = _rows(client, ON_DEMAND_RECIPES)
     facts = engine_facts(client)
     text = "\n".join(
         [

@@ -144,6 +144,10 @@ def test_an_arg_named_in_copy_from_is_swapped_like_a_from_line():
         ("node:22", "multistage-local/node-builder:20"),
         ("node:lts-alpine", "multistage-local/node-runtime:20"),
         ("node:16-alpine", "multistage-local/node-runtime:18"),
+        ("gcr.io/distroless/python3-debian12", "multistage-local/distroless-python3:bookworm"),
+        ("gcr.io/distroless/python3-debian13", "multistage-local/distroless-python3:trixie"),
+        ("gcr.io/distroless/nodejs18-debian11", "multistage-local/distroless-nodejs:18"),
+        ("gcr.io/distroless/nodejs22-debian13", "multistage-local/distroless-nodejs:20"),
     ],
 )
 def test_a_newer_version_gets_the_current_stand_in_and_an_older_one_the_tutorials(ref, used):
