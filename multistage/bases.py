@@ -16,7 +16,7 @@ import pandas as pd
 
 from .dockerfile import from_parts, global_args, numbered_instructions, parse_stages, substitute
 from .errors import BaseImageUnavailable
-from .profiles import ON_DEMAND_RECIPES, Profile
+from .profiles import ON_DEMAND_RECIPES, UV_VERSION, Profile
 
 #: Current versions' stand-ins, built on first use (:data:`~multistage.profiles.ON_DEMAND_RECIPES`).
 STAND_INS = {ref: recipe.tag for recipe in ON_DEMAND_RECIPES for ref in recipe.stands_in_for}
@@ -98,6 +98,20 @@ FAMILIES: tuple[Family, ...] = (
         re.compile(r"gcr\.io/distroless/static"),
         "gcr.io/distroless/static-debian12",
         "Debian 12 files",
+        "none",
+    ),
+    Family(
+        "uv with python",
+        re.compile(r"ghcr\.io/astral-sh/uv:.*python"),
+        "ghcr.io/astral-sh/uv:python3.13-trixie-slim",
+        f"Python 3.13 and uv {UV_VERSION}",
+        "glibc",
+    ),
+    Family(
+        "uv",
+        re.compile(r"ghcr\.io/astral-sh/uv(:|$)"),
+        "ghcr.io/astral-sh/uv:latest",
+        f"uv {UV_VERSION}",
         "none",
     ),
     Family(

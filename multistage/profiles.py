@@ -28,6 +28,7 @@ __all__ = [
     "RECIPES_BY_NAME",
     "REGISTRY_PROBES",
     "SUITE",
+    "UV_VERSION",
     "Profile",
     "Recipe",
     "active_profile",
@@ -217,6 +218,8 @@ KIT_RECIPES: tuple[Recipe, ...] = (
         notes="the workshop kit's PyPI cache: devpi-server 6.20.3 from PyPI",
     ),
 )
+#: The uv release the uv stand-ins carry (from PyPI).
+UV_VERSION = "0.13.9"
 #: Debian 13, the root of the current language stand-ins and of the test engine.
 ENGINE_SUITE = "trixie"
 _TRIXIE = Recipe(
@@ -289,6 +292,25 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         version=("node", "--version"),
         notes="glibc Debian 13 with the Node.js 20 runtime, no npm",
         dockerfile="node-runtime",
+    ),
+    Recipe(
+        "uv",
+        _local("uv", UV_VERSION),
+        ("ghcr.io/astral-sh/uv:latest", "ghcr.io/astral-sh/uv"),
+        "python-runtime",
+        notes=f"uv and uvx {UV_VERSION} from uv's wheel on PyPI, on scratch, as the official image",
+        dockerfile="uv",
+        args=(("UV_VERSION", UV_VERSION), ("FINAL", "alone")),
+    ),
+    Recipe(
+        "uv-python",
+        _local("uv-python", f"{UV_VERSION}-python3.13"),
+        ("ghcr.io/astral-sh/uv:python3.13-trixie-slim",),
+        "python-runtime-current",
+        version=("uv", "--version"),
+        notes=f"the Python 3.13 runtime stand-in with uv and uvx {UV_VERSION} in /usr/local/bin",
+        dockerfile="uv",
+        args=(("UV_VERSION", UV_VERSION), ("FINAL", "with-python")),
     ),
     Recipe(
         "distroless-python3",

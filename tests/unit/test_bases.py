@@ -4,7 +4,7 @@ import pytest
 
 from multistage.bases import map_reference, normalise, rewrite_bases
 from multistage.errors import BaseImageUnavailable
-from multistage.profiles import LOCAL, OFFICIAL
+from multistage.profiles import LOCAL, OFFICIAL, UV_VERSION
 
 
 @pytest.mark.parametrize(
@@ -148,6 +148,11 @@ def test_an_arg_named_in_copy_from_is_swapped_like_a_from_line():
         ("gcr.io/distroless/python3-debian13", "multistage-local/distroless-python3:trixie"),
         ("gcr.io/distroless/nodejs18-debian11", "multistage-local/distroless-nodejs:18"),
         ("gcr.io/distroless/nodejs22-debian13", "multistage-local/distroless-nodejs:20"),
+        ("ghcr.io/astral-sh/uv:latest", f"multistage-local/uv:{UV_VERSION}"),
+        (
+            "ghcr.io/astral-sh/uv:python3.12-bookworm-slim",
+            f"multistage-local/uv-python:{UV_VERSION}-python3.13",
+        ),
     ],
 )
 def test_a_newer_version_gets_the_current_stand_in_and_an_older_one_the_tutorials(ref, used):
