@@ -88,7 +88,7 @@ FAMILIES: tuple[Family, ...] = (
         ("python:3.13", "Python 3.13"),
     ),
     Family(
-        "golang", re.compile(r"golang(:|$)"), "golang:1.21", "Go 1.21", "glibc", ("golang:1.24", "Go 1.24")
+        "golang", re.compile(r"golang(:|$)"), "golang:1.21", "Go 1.21", "glibc", ("golang:1.26", "Go 1.26")
     ),
     Family("alpine", re.compile(r"alpine(:|$)"), "alpine:latest", "busybox and musl", "musl"),
     Family("debian", re.compile(r"debian(:|$)"), "debian:bookworm-slim", "Debian 12", "glibc"),

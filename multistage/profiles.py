@@ -233,7 +233,7 @@ _TRIXIE = Recipe(
     suite=ENGINE_SUITE,
 )
 #: Stand-ins a learner's own Dockerfile may need and the tutorial's do not: current language
-#: versions from Debian 13 (Go 1.24, Python 3.13, Node 20) for a ``FROM`` that asks for a newer
+#: versions from Debian 13 (Go 1.26 from trixie-backports, Python 3.13, Node 20) for a ``FROM`` that asks for a newer
 #: version than the tutorial's images (``analyze`` maps by version, :data:`multistage.bases.FAMILIES`),
 #: and distroless python3 and nodejs. Built on first use by ``analyze``, not by ``setup``.
 ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
@@ -249,13 +249,13 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
     ),
     Recipe(
         "go-builder-current",
-        _local("go-builder", "1.24"),
-        ("golang:1.24", "golang:1.24-trixie"),
+        _local("go-builder", "1.26"),
+        ("golang:1.26", "golang:1.26-trixie"),
         "buildpack-trixie",
         version=("go", "version"),
-        notes="Debian 13's Go 1.24 in /usr/lib/go-1.24; GOPATH /go and GOTOOLCHAIN=local as upstream",
+        notes="Go 1.26 from trixie-backports in /usr/lib/go-1.26; GOPATH /go and GOTOOLCHAIN=local as upstream",
         dockerfile="go-builder",
-        args=(("GO_VERSION", "1.24"), ("APT_SUITE", "")),
+        args=(("GO_VERSION", "1.26"), ("APT_SUITE", "trixie-backports")),
     ),
     Recipe(
         "python-builder-current",

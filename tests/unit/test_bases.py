@@ -32,7 +32,7 @@ def test_each_family_has_a_stand_in(ref, family):
 
 def test_what_differs_names_the_version_and_the_c_library():
     assert map_reference("golang:1.22-alpine", LOCAL).differs == (
-        "stand-in has Go 1.24; libc: musl requested, glibc used"
+        "stand-in has Go 1.26; libc: musl requested, glibc used"
     )
     assert map_reference("golang:1.21-alpine", LOCAL).differs.startswith("stand-in has Go 1.21")
     assert map_reference("alpine:3.19", LOCAL).differs == "stand-in has busybox and musl"
@@ -73,7 +73,7 @@ def test_a_real_world_dockerfile_is_rewritten_without_touching_stages_or_scratch
     lines = rewritten.text.splitlines()
     assert lines[0].startswith("# (syntax line left out") and rewritten.notes
     assert lines[1] == "ARG BASE=multistage-local/python-runtime:3.13"
-    assert lines[2] == "FROM --platform=$BUILDPLATFORM multistage-local/go-builder:1.24 as build"
+    assert lines[2] == "FROM --platform=$BUILDPLATFORM multistage-local/go-builder:1.26 as build"
     assert lines[4] == "FROM ${BASE}" and lines[5] == "COPY --from=build /app /app"
     assert lines[6] == "COPY --from=multistage-local/nginx:bookworm /etc/nginx/nginx.conf /x"
     assert lines[7:] == ["FROM scratch", "COPY --from=0 /app /app"]
@@ -83,7 +83,7 @@ def test_a_real_world_dockerfile_is_rewritten_without_touching_stages_or_scratch
 def test_a_version_arg_inside_from_is_resolved_before_mapping():
     text = "ARG GO_VERSION=1.22\nFROM golang:${GO_VERSION}-alpine AS build\nFROM alpine:$ALPINE\n"
     rewritten = rewrite_bases(text, LOCAL)
-    assert rewritten.text.splitlines()[1] == "FROM multistage-local/go-builder:1.24 AS build"
+    assert rewritten.text.splitlines()[1] == "FROM multistage-local/go-builder:1.26 AS build"
     assert rewritten.table()["requested"].tolist() == ["golang:1.22-alpine"]
     assert rewritten.text.splitlines()[2] == "FROM alpine:$ALPINE", (
         "an ARG with no default is left to the build"
@@ -122,7 +122,7 @@ def test_only_args_that_name_a_whole_base_are_swapped_and_a_mirror_prefix_is_doc
         and rewritten[1] == "ARG BASE_PREFIX=mirror.gcr.io/library/"
     )
     assert rewritten[2] == f"ARG RUNTIME={LOCAL.images['alpine:latest']}"
-    assert rewritten[3] == "FROM --platform=$BUILDPLATFORM multistage-local/go-builder:1.24 AS builder"
+    assert rewritten[3] == "FROM --platform=$BUILDPLATFORM multistage-local/go-builder:1.26 AS builder"
 
 
 def test_an_arg_named_in_copy_from_is_swapped_like_a_from_line():
@@ -135,9 +135,9 @@ def test_an_arg_named_in_copy_from_is_swapped_like_a_from_line():
     [
         ("golang:1.19", "multistage-local/go-builder:1.21"),
         ("golang:1.21.13-bookworm", "multistage-local/go-builder:1.21"),
-        ("golang:1.23", "multistage-local/go-builder:1.24"),
-        ("golang:1.26-alpine", "multistage-local/go-builder:1.24"),
-        ("golang:alpine", "multistage-local/go-builder:1.24"),
+        ("golang:1.23", "multistage-local/go-builder:1.26"),
+        ("golang:1.27-alpine", "multistage-local/go-builder:1.26"),
+        ("golang:alpine", "multistage-local/go-builder:1.26"),
         ("python:3", "multistage-local/python-builder:3.13"),
         ("python:3.10-slim", "multistage-local/python-runtime:3.11"),
         ("python:3.12-slim-bookworm", "multistage-local/python-runtime:3.13"),
