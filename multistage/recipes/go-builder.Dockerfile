@@ -1,6 +1,6 @@
-# Stand-in for golang:<GO_VERSION> - Debian's Go on top of the build tools: 1.21 from
-# the backports of its Debian release (APT_SUITE, e.g. bookworm-backports for 1.21,
-# trixie-backports for 1.26; empty: the release itself).
+# Stand-in for golang:<GO_VERSION> - Debian's Go on top of the build tools, from the backports
+# of its Debian release (APT_SUITE: bookworm-backports for 1.21, trixie-backports for 1.26;
+# empty: the release itself).
 ARG BASE
 FROM ${BASE}
 ARG GO_VERSION=1.21
