@@ -242,7 +242,7 @@ def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...
     yours = _your_docker_build(client)
     if ok:
         say(
-            f"Builder: BuildKit ({reason}); the classic builder only where the notebook compares the two. {yours}"
+            f"Builder: BuildKit ({reason}); the classic builder only where a notebook says so (to compare the two, or for a plain SDK call). {yours}"
         )
         return (buildkit.NAME, classic.NAME)
     say(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import docker
 
 from . import labels as lbl
-from .profiles import KIT_RECIPES, LOCAL_NAMESPACE, RECIPES
+from .profiles import ENGINE_RECIPES, KIT_RECIPES, LOCAL_NAMESPACE, ON_DEMAND_RECIPES, RECIPES
 
 __all__ = [
     "CleanResult",
@@ -57,7 +57,8 @@ def clean(client: docker.DockerClient, keep_bases: bool = False, say=print) -> C
 
     Args:
         client: Docker client.
-        keep_bases: Keep the local base images and the workshop kit's servers (and the layers they are built from).
+        keep_bases: Keep the local base images (those built on first use and the test engine's too)
+            and the workshop kit's servers (and the layers they are built from).
         say: Where the summary goes.
     """
     # sparse: no per-container inspect, which would race with containers going away.
@@ -66,7 +67,7 @@ def clean(client: docker.DockerClient, keep_bases: bool = False, say=print) -> C
         container.remove(force=True)
     keep = set()
     if keep_bases:
-        for recipe in RECIPES + KIT_RECIPES:
+        for recipe in RECIPES + KIT_RECIPES + ON_DEMAND_RECIPES + ENGINE_RECIPES:
             try:
                 keep.add(client.images.get(recipe.tag).id)
             except docker.errors.ImageNotFound:
