@@ -272,8 +272,10 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         ("python:3.13-slim", "python:3.13-slim-trixie"),
         "debian-trixie",
         version=("python", "--version"),
-        notes="Debian 13's python3 and pip, no compiler or headers",
+        notes="Debian 13's python3, pip, venv and C headers, no compiler; python and pip also in "
+        "/usr/local/bin as upstream (no /usr/bin/python)",
         dockerfile="python-runtime",
+        args=(("OFFICIAL_LAYOUT", "1"),),
     ),
     Recipe(
         "node-builder-current",
@@ -320,7 +322,12 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         notes="the files of Debian 12's python3 (3.11) and its dependencies, no shell; "
         "ENTRYPOINT the interpreter, as distroless",
         dockerfile="distroless-lang",
-        args=(("RUNTIME", "python3"), ("KEEP", "python3 python3.11"), ("ENTRY", "/usr/bin/python3.11")),
+        args=(
+            ("RUNTIME", "python3"),
+            ("KEEP", "python3 python3.11"),
+            ("ENTRY", "/usr/bin/python3.11"),
+            ("LINKS", "/usr/bin/python=python3.11"),
+        ),
     ),
     Recipe(
         "distroless-python3-current",
@@ -330,7 +337,12 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         notes="the files of Debian 13's python3 (3.13) and its dependencies, no shell; "
         "ENTRYPOINT the interpreter, as distroless",
         dockerfile="distroless-lang",
-        args=(("RUNTIME", "python3"), ("KEEP", "python3 python3.13"), ("ENTRY", "/usr/bin/python3.13")),
+        args=(
+            ("RUNTIME", "python3"),
+            ("KEEP", "python3 python3.13"),
+            ("ENTRY", "/usr/bin/python3.13"),
+            ("LINKS", "/usr/bin/python=python3.13"),
+        ),
     ),
     Recipe(
         "distroless-nodejs",

@@ -163,3 +163,35 @@ def test_bad_input_gets_one_sentence_and_leaves_nothing_behind(client, tmp_path)
             analyze(project, client=client, progress=False)
     assert not client.images.list(name=f"{BUILD_NAMESPACE}/analyze:{project.name}")
     shutil.rmtree(project)
+
+
+def test_a_newer_go_and_a_distroless_python_get_stand_ins_built_on_first_use(client, tmp_path):
+    """A project on Go 1.25 (a newer Go than the tutorial's stand-in) and one on distroless python3."""
+    go = tmp_path / "go-current"
+    shutil.copytree(
+        APPS["go"].path,
+        go,
+        ignore=shutil.ignore_patterns("Dockerfile*", "builder-pattern", "secret", "stage-names"),
+    )
+    (go / "go.mod").write_text((go / "go.mod").read_text().replace("go 1.21", "go 1.25"))
+    (go / "Dockerfile").write_text(
+        "FROM golang:1.25 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /main .\n"
+        'FROM gcr.io/distroless/static-debian12\nCOPY --from=build /main /main\nEXPOSE 8080\nENTRYPOINT ["/main"]\n'
+    )
+    analysis = analyze(go, client=client, progress=False, edits=False)
+    assert analysis.start.outcome == "running", analysis.start
+    if analysis.profile == "local":
+        assert (
+            analysis.bases.set_index("requested").loc["golang:1.25", "used"]
+            == "multistage-local/go-builder:1.26"
+        )
+    python = tmp_path / "distroless-python"
+    python.mkdir()
+    (python / "app.py").write_text("import sys\nprint('python', sys.version_info[:2])\n")
+    (python / "Dockerfile").write_text(
+        "FROM python:3.13-slim AS build\nWORKDIR /app\nCOPY app.py .\nRUN python -m py_compile app.py\n"
+        'FROM gcr.io/distroless/python3-debian13\nCOPY --from=build /app /app\nCMD ["/app/app.py"]\n'
+    )
+    analysis = analyze(python, client=client, progress=False, edits=False)
+    assert analysis.start.outcome == "exited 0", analysis.start
+    assert analysis.final.shell is None, "distroless: no shell"
