@@ -35,12 +35,34 @@ def error_text(message: dict) -> str | None:
     return message.get("error") or message["errorDetail"].get("message", "unknown error")
 
 
+#: Instructions that only set the image's or the build's configuration: the classic builder
+#: reports a step for each, BuildKit none, so counts of steps leave them out under both.
+CONFIG_ONLY = frozenset(
+    {
+        "ARG",
+        "CMD",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+    }
+)
+
+
 def does_work(keyword: str, stage: int) -> bool:
-    """Whether an instruction builds anything: ``FROM`` and the global ``ARG`` lines do not.
+    """Whether an instruction builds anything: ``FROM`` and the instructions that only set
+    configuration (:data:`CONFIG_ONLY`, the global ``ARG`` lines included) do not.
 
     Such steps count as cached unless a base image had to be pulled, and charts show them grey.
     """
-    return not (keyword == "FROM" or (keyword == "ARG" and stage < 0))
+    return keyword != "FROM" and keyword not in CONFIG_ONLY
 
 
 @dataclass
