@@ -385,6 +385,18 @@ OBSTACLES: tuple[Obstacle, ...] = (
         stand_in=True,
     ),
     Obstacle(
+        re.compile(
+            r"No such file or directory: '(c\+\+|g\+\+|gcc|cc)'|unable to execute '[\w-]*(gcc|g\+\+)'|"
+            r"command '[\w/-]*(gcc|g\+\+)' failed"
+        ),
+        "`pip install` compiles a package from source, and this stage has no compiler: where the stand-in's "
+        "Python (the base line above says which) differs from the one requested, a pinned version may have "
+        "no ready-made wheel for it; use the official profile where Docker Hub answers, or pin a version "
+        "with a wheel for the stand-in's Python.",
+        network=False,
+        stand_in=True,
+    ),
+    Obstacle(
         re.compile(r"apk \(local stand-in\): package"),
         "`apk add` needs Alpine's package mirror, which the local `alpine` stand-in does not have "
         "(its apk holds only ca-certificates); use the official profile where the mirror answers.",

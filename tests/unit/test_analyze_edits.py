@@ -148,3 +148,18 @@ def test_a_stand_in_difference_is_no_obstacle_on_the_official_images():
 
 def test_a_missing_config_file_is_not_taken_for_a_missing_loader():
     assert _start_finding("exit code 2: panic: open /etc/app.yaml: no such file or directory")[2] == "02, 03"
+
+
+def test_a_package_compiled_for_want_of_a_wheel_is_named_on_the_stand_ins_only():
+    compiled = BuildFailed(
+        "Step 4/12 `RUN pip install -r requirements.txt` failed: exit code: 1",
+        "RUN pip install -r requirements.txt",
+        [
+            "      FileNotFoundError: [Errno 2] No such file or directory: 'c++'",
+            "error: subprocess-exited-with-error",
+        ],
+    )
+    assert _named_obstacle(compiled, stood_in=False) is compiled
+    assert str(_named_obstacle(compiled, stood_in=True)).startswith(
+        "`pip install` compiles a package from source"
+    )
