@@ -18,7 +18,8 @@ from .dockerfile import from_parts, global_args, numbered_instructions, parse_st
 from .errors import BaseImageUnavailable
 from .profiles import ON_DEMAND_RECIPES, UV_VERSION, Profile
 
-#: Current versions' stand-ins, built on first use (:data:`~multistage.profiles.ON_DEMAND_RECIPES`).
+#: The on-demand stand-ins (current versions, distroless languages, uv), built on first use
+#: (:data:`~multistage.profiles.ON_DEMAND_RECIPES`).
 STAND_INS = {ref: recipe.tag for recipe in ON_DEMAND_RECIPES for ref in recipe.stands_in_for}
 
 __all__ = [
