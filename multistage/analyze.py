@@ -181,8 +181,9 @@ class Analysis:
                 )
         lines += [f"  note: {note}" for note in self.notes]
         lines.append(
-            f"Stages: {len(self.stages)}; {self.goal} needs {len(self.needed)}, the build used {len(ran)} (its steps ran or came from the cache)"
-            + (f" (skipped: {', '.join(skipped)})" if skipped else "")
+            f"Stages: {len(self.stages)}; {self.goal} needs {len(self.needed)}, the build used {len(ran)} "
+            "(their steps ran or came from the cache)"
+            + (f"; skipped: {', '.join(skipped)}" if skipped else "")
         )
         lines.append(f"Final image: {size:.1f} MB{added}")
         lines.append(
