@@ -117,7 +117,7 @@ def slow_unused_stage(
 def stage_use(reports: dict[str, BuildReport], stages: list[Stage]) -> pd.DataFrame:
     """What each build did with each stage, read from its report: how many of the stage's steps
     that do work ran and how many came from the cache (:meth:`BuildReport.work_counts`),
-    ``FROM only`` for a stage used with no such step, or ``not built``.
+    ``used, nothing to build`` for a stage used with no such step, or ``not built``.
 
     Args:
         reports: Label (e.g. the builder) -> the build.
@@ -132,7 +132,7 @@ def stage_use(reports: dict[str, BuildReport], stages: list[Stage]) -> pd.DataFr
         for stage in stages:
             ran, cached = report.work_counts(stage.index)
             parts = [f"{ran} ran" if ran else "", f"{cached} from the cache" if cached else ""]
-            used = "FROM only" if report.steps_in(stage.index) else "not built"
+            used = "used, nothing to build" if report.steps_in(stage.index) else "not built"
             row[stage.name or f"stage {stage.index}"] = ", ".join(part for part in parts if part) or used
         rows[label] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("build")
