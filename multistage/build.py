@@ -29,7 +29,7 @@ from .engine import client_or_connect, engine_kind, engine_major
 from .errors import BuildFailed, EngineUnavailable, MultistageError
 from .profiles import Profile, active_profile
 from .progress import BuildProgress, shorten
-from .results import LOG_TAIL, BuildReport, BuildRequest, ParsedStream, Step
+from .results import LOG_TAIL, BuildReport, BuildRequest, ParsedStream, Step, work_counts
 
 __all__ = [
     "BUILDAH",
@@ -334,9 +334,8 @@ def _outcome(parsed: ParsedStream, steps: list[Step]) -> str:
     """
     if parsed.error or not parsed.image_id:
         return f"failed at `{shorten(parsed.failed.instruction)}`" if parsed.failed else "failed"
-    worked = [step for step in steps if step.does_work]
-    cached = sum(step.cached for step in worked)
-    return f"{cached} of {len(worked)} steps from the cache"
+    ran, cached = work_counts(steps)
+    return f"{cached} of {ran + cached} steps from the cache"
 
 
 def _failure(parsed: ParsedStream, text: str, builder: str, stages=()) -> BuildFailed:

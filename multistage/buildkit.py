@@ -363,7 +363,7 @@ def parse(
         item = candidates[position - 1]
         end = vertex.completed if vertex.completed is not None else started
         # As under the classic builder, a FROM builds nothing: it counts as cached unless pulled.
-        nothing_to_do = not does_work(item.keyword, item.stage) and not vertex.pulled and not vertex.error
+        nothing_to_do = not does_work(item.keyword) and not vertex.pulled and not vertex.error
         cached = vertex.cached or nothing_to_do
         step = Step(
             number=item.number,

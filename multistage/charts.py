@@ -221,11 +221,10 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
     if title_edit in edits:
         # Counted from the rebuild's own steps, as its progress line counts them.
         rebuilt = scenarios.rebuilds[title_edit]
-        work = [s for s in rebuilt.steps if s.does_work]
-        rerun = sum(not s.cached for s in work)
+        rerun, cached = rebuilt.work_counts()
         ax.set_title(
             f"{scenarios.app}/{scenarios.dockerfile} ({scenarios.baseline.builder}): after a {title_edit}, "
-            f"{rerun} of {len(work)} steps ran again ({rebuilt.seconds:.1f} s)",
+            f"{rerun} of {rerun + cached} steps ran again ({rebuilt.seconds:.1f} s)",
             fontsize=10,
         )
     fig.tight_layout(rect=(0, 0.05, 1, 1))

@@ -15,6 +15,7 @@ __all__ = [
     "ParsedStream",
     "Step",
     "does_work",
+    "work_counts",
     "error_text",
     "ratio_text",
 ]
@@ -56,13 +57,21 @@ CONFIG_ONLY = frozenset(
 )
 
 
-def does_work(keyword: str, stage: int) -> bool:
+def does_work(keyword: str) -> bool:
     """Whether an instruction builds anything: ``FROM`` and the instructions that only set
     configuration (:data:`CONFIG_ONLY`, the global ``ARG`` lines included) do not.
 
     Such steps count as cached unless a base image had to be pulled, and charts show them grey.
     """
     return keyword != "FROM" and keyword not in CONFIG_ONLY
+
+
+def work_counts(steps: list[Step]) -> tuple[int, int]:
+    """``(ran, from the cache)`` among ``steps`` that do work (see :func:`does_work`): the one
+    count every progress line, title and table uses."""
+    work = [s for s in steps if s.does_work]
+    ran = sum(not s.cached for s in work)
+    return ran, len(work) - ran
 
 
 @dataclass
@@ -90,8 +99,8 @@ class Step:
 
     @property
     def does_work(self) -> bool:
-        """False for ``FROM`` and global ``ARG`` steps, which build nothing."""
-        return does_work(self.keyword, self.stage)
+        """False for ``FROM`` and the steps that only set configuration, which build nothing."""
+        return does_work(self.keyword)
 
 
 @dataclass(frozen=True)
@@ -186,12 +195,8 @@ class BuildReport:
         return sum(s.cached for s in work) / len(work) if work else 1.0
 
     def work_counts(self, stage: str | int | None = None) -> tuple[int, int]:
-        """``(ran, from the cache)`` among the steps that do work (see :func:`does_work`), in the
-        whole build or in one stage: the one count every progress line, title and table uses."""
-        steps = self.steps if stage is None else self.steps_in(stage)
-        work = [s for s in steps if s.does_work]
-        ran = sum(not s.cached for s in work)
-        return ran, len(work) - ran
+        """:func:`work_counts` of the whole build, or of one stage."""
+        return work_counts(self.steps if stage is None else self.steps_in(stage))
 
     def step(self, instruction: str) -> Step:
         """Return the first step whose instruction starts with ``instruction``.
