@@ -16,13 +16,13 @@ from .errors import BaseImageUnavailable, MultistageError
 from .progress import PullProgress
 
 __all__ = [
-    "ON_DEMAND_RECIPES",
     "DOCUMENT_IMAGES",
     "ENGINE_RECIPES",
     "ENGINE_SUITE",
     "KIT_RECIPES",
     "LOCAL",
     "LOCAL_NAMESPACE",
+    "ON_DEMAND_RECIPES",
     "OFFICIAL",
     "RECIPES",
     "RECIPES_BY_NAME",
@@ -232,10 +232,39 @@ _TRIXIE = Recipe(
     dockerfile="debian-slim",
     suite=ENGINE_SUITE,
 )
+
+
+def _distroless(runtime: str, version: str, parent: str, program: str, release: str, tags) -> Recipe:
+    """A distroless ``python3`` or ``nodejs`` stand-in (``recipes/distroless-lang.Dockerfile``):
+    the files of ``release``'s package and its dependencies, no shell, ENTRYPOINT the runtime."""
+    python = runtime == "python3"
+    return Recipe(
+        f"distroless-{runtime}" + ("-current" if parent == "debian-trixie" else ""),
+        _local(f"distroless-{runtime}", version),
+        tuple(f"gcr.io/distroless/{runtime}{'-' if python else ''}{tag}" for tag in tags),
+        parent,
+        notes=f"the files of {release}'s {runtime} ("
+        + (f"Python {program.removeprefix('python')}" if python else f"Node {version}")
+        + ") and its dependencies, no shell"
+        + ("" if python else " and no npm")
+        + f"; ENTRYPOINT /usr/bin/{program}"
+        + ("" if python else " and /nodejs/bin/node")
+        + ", as distroless",
+        dockerfile="distroless-lang",
+        args=(
+            ("RUNTIME", runtime),
+            ("KEEP", f"python3 {program}" if python else "node nodejs"),
+            ("ENTRY", f"/usr/bin/{program}"),
+            ("LINKS", f"/usr/bin/python={program}" if python else "/nodejs/bin/node=/usr/bin/node"),
+        ),
+    )
+
+
 #: Stand-ins a learner's own Dockerfile may need and the tutorial's do not: current language
-#: versions from Debian 13 (Go 1.26 from trixie-backports, Python 3.13, Node 20) for a ``FROM`` that asks for a newer
-#: version than the tutorial's images (``analyze`` maps by version, :data:`multistage.bases.FAMILIES`),
-#: and distroless python3 and nodejs. Built on first use by ``analyze``, not by ``setup``.
+#: versions (Go 1.26 from trixie-backports, Python 3.13 and Node 20 from Debian 13) for a ``FROM``
+#: that asks for a newer version than the tutorial's images (``analyze`` maps by version,
+#: :data:`multistage.bases.FAMILIES`), distroless python3 and nodejs, and uv. Built on first use
+#: by ``analyze`` (:func:`multistage.provision.provision_on_demand`), not by ``setup``.
 ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
     _TRIXIE,
     Recipe(
@@ -314,66 +343,12 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         dockerfile="uv",
         args=(("UV_VERSION", UV_VERSION), ("FINAL", "with-python")),
     ),
-    Recipe(
-        "distroless-python3",
-        _local("distroless-python3", SUITE),
-        ("gcr.io/distroless/python3-debian12", "gcr.io/distroless/python3-debian12:nonroot"),
-        "debian-slim",
-        notes="the files of Debian 12's python3 (3.11) and its dependencies, no shell; "
-        "ENTRYPOINT the interpreter, as distroless",
-        dockerfile="distroless-lang",
-        args=(
-            ("RUNTIME", "python3"),
-            ("KEEP", "python3 python3.11"),
-            ("ENTRY", "/usr/bin/python3.11"),
-            ("LINKS", "/usr/bin/python=python3.11"),
-        ),
+    _distroless("python3", SUITE, "debian-slim", "python3.11", "Debian 12", ("debian12", "debian12:nonroot")),
+    _distroless(
+        "python3", ENGINE_SUITE, "debian-trixie", "python3.13", "Debian 13", ("debian13", "debian13:nonroot")
     ),
-    Recipe(
-        "distroless-python3-current",
-        _local("distroless-python3", ENGINE_SUITE),
-        ("gcr.io/distroless/python3-debian13", "gcr.io/distroless/python3-debian13:nonroot"),
-        "debian-trixie",
-        notes="the files of Debian 13's python3 (3.13) and its dependencies, no shell; "
-        "ENTRYPOINT the interpreter, as distroless",
-        dockerfile="distroless-lang",
-        args=(
-            ("RUNTIME", "python3"),
-            ("KEEP", "python3 python3.13"),
-            ("ENTRY", "/usr/bin/python3.13"),
-            ("LINKS", "/usr/bin/python=python3.13"),
-        ),
-    ),
-    Recipe(
-        "distroless-nodejs",
-        _local("distroless-nodejs", "18"),
-        ("gcr.io/distroless/nodejs18-debian12", "gcr.io/distroless/nodejs18-debian11"),
-        "debian-slim",
-        notes="the files of Debian 12's nodejs (18) and its dependencies, no shell and no npm; "
-        "/nodejs/bin/node and ENTRYPOINT node, as distroless",
-        dockerfile="distroless-lang",
-        args=(
-            ("RUNTIME", "nodejs"),
-            ("KEEP", "node nodejs"),
-            ("ENTRY", "/usr/bin/node"),
-            ("LINKS", "/nodejs/bin/node=/usr/bin/node"),
-        ),
-    ),
-    Recipe(
-        "distroless-nodejs-current",
-        _local("distroless-nodejs", "20"),
-        ("gcr.io/distroless/nodejs20-debian13", "gcr.io/distroless/nodejs20-debian12"),
-        "debian-trixie",
-        notes="the files of Debian 13's nodejs (20) and its dependencies, no shell and no npm; "
-        "/nodejs/bin/node and ENTRYPOINT node, as distroless",
-        dockerfile="distroless-lang",
-        args=(
-            ("RUNTIME", "nodejs"),
-            ("KEEP", "node nodejs"),
-            ("ENTRY", "/usr/bin/node"),
-            ("LINKS", "/nodejs/bin/node=/usr/bin/node"),
-        ),
-    ),
+    _distroless("nodejs", "18", "debian-slim", "node", "Debian 12", ("18-debian12", "18-debian11")),
+    _distroless("nodejs", "20", "debian-trixie", "node", "Debian 13", ("20-debian13", "20-debian12")),
 )
 #: Docker Engine 26 (Debian 13's docker.io and docker-buildx), run as a container by the test
 #: harness (:mod:`multistage.harness`): built only when a test or benchmark asks for that engine.

@@ -321,8 +321,8 @@ def _remove_stale(client: docker.DockerClient) -> None:
 
 
 def provision_on_demand(client: docker.DockerClient, images, say=print) -> None:
-    """Build the current-version stand-ins among ``images`` (and their parents) that are missing
-    or out of date: :data:`~multistage.profiles.ON_DEMAND_RECIPES` are built on first use only."""
+    """Build the on-demand stand-ins among ``images`` (and their parents) that are missing or out
+    of date: :data:`~multistage.profiles.ON_DEMAND_RECIPES` are built on first use only."""
     names = {recipe.name for recipe in ON_DEMAND_RECIPES if recipe.tag in set(images)}
     for recipe in reversed(ON_DEMAND_RECIPES):  # children after parents in the tuple: walk back
         if recipe.name in names and recipe.parent:
@@ -332,6 +332,6 @@ def provision_on_demand(client: docker.DockerClient, images, say=print) -> None:
         return
     say(
         "This Dockerfile needs a stand-in the tutorial's own files do not (a newer language "
-        "version, a distroless language image): building it from Debian's packages, once (a few minutes)."
+        "version, a distroless language image, uv): building it from Debian's packages, once (a few minutes)."
     )
     provision(client, say=say, recipes=recipes)
