@@ -12,6 +12,7 @@ from multistage.charts import (
 from multistage.dockerfile import parse_stages  # noqa: E402
 from multistage.experiments.named_stages import stage_use  # noqa: E402
 from multistage.lint import hadolint, resolve_from_lines, sample_dockerfiles, serious  # noqa: E402
+from multistage.results import Step  # noqa: E402
 
 
 def test_from_lines_get_the_arg_defaults_and_nothing_else_changes():
@@ -63,3 +64,16 @@ def test_stage_use_says_what_each_build_did_with_each_stage(recorded_report):
     use = stage_use(reports, parse_stages(reports["buildkit"].dockerfile_text))
     assert use.loc["buildkit"].tolist() == ["not built", "1 ran", "1 ran"]
     assert "not built" not in use.loc["classic"].tolist(), "the classic builder builds every stage"
+
+
+def test_stage_use_tells_a_stage_used_without_a_step_that_builds_from_one_not_built(recorded_report):
+    report = recorded_report("unused-stage", "classic")
+    text = "FROM alpine AS config\nENV A=1\nFROM config AS app\nRUN true\nFROM alpine AS unused\nRUN true\n"
+    report.steps = [
+        Step(1, 0, "config", "FROM alpine AS config", True, 0.0),
+        Step(2, 0, "config", "ENV A=1", False, 0.1),
+        Step(3, 1, "app", "FROM config AS app", True, 0.0),
+        Step(4, 1, "app", "RUN true", False, 0.2),
+    ]
+    use = stage_use({"classic": report}, parse_stages(text))
+    assert use.loc["classic"].tolist() == ["used, nothing to build", "1 ran", "not built"]
