@@ -167,8 +167,9 @@ _ERROR_LINE = re.compile(r"error|fatal|panic|exception|not found|no such file|de
 def first_start(client: docker.DockerClient, image: str, wait: float = 5.0) -> StartResult:
     """Start ``image`` once, as ``docker run`` would, and say what it did within ``wait`` seconds.
 
-    ``exited 0``; ``running`` (with the exposed TCP ports that accept a connection on 127.0.0.1,
-    where the engine publishes ports on this machine); or ``failed``, with the first line of its
+    ``exited 0``; ``running`` (with the exposed TCP ports that accept a connection: on 127.0.0.1
+    where the engine publishes ports on this machine, else from a helper container in the app's
+    network on the engine's side); or ``failed``, with the first line of its
     log (or of the engine's refusal) that reads like an error. The container is removed afterwards.
     """
     found = client.images.get(image)
@@ -206,9 +207,11 @@ def first_start(client: docker.DockerClient, image: str, wait: float = 5.0) -> S
                 logs = container.logs(stdout=True, stderr=True).decode(errors="replace")
                 return StartResult("failed", f"exit code {code}: {_first_error(logs)}", seconds, command)
             time.sleep(0.2)
-        if not here:
-            return StartResult("running", "its ports are on the engine's machine", wait, command)
-        listening = [p for p in exposed if _accepts(container, p)]
+        listening = [
+            p
+            for p in exposed
+            if (_accepts(container, p) if here else _accepts_from_helper(client, container, p))
+        ]
         detail = (
             f"listening on {', '.join(listening)}"
             if listening
@@ -316,26 +319,58 @@ except Exception as e:
 """
 
 
+#: Run in a helper container that shares the app's network: does something listen on the port?
+_HELPER_ACCEPTS = """
+import socket, sys
+try:
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1) as c:
+        c.settimeout(1)
+        print("yes" if c.recv(1) != b"" else "no")
+except TimeoutError:
+    print("yes")
+except OSError:
+    print("no")
+"""
+
+
+def _accepts_from_helper(client: docker.DockerClient, container, port: str) -> bool:
+    """Whether the program listens on ``port`` (``8080/tcp``), asked from a helper in its network.
+
+    For an engine on another machine, whose published ports this machine cannot reach; the
+    helper connects inside the app's own network, where nothing stands between it and the program.
+    """
+    answer = _run_helper(client, container, [_HELPER_ACCEPTS, port.split("/")[0]])
+    return answer.strip() == "yes"
+
+
 def _get_from_helper(client: docker.DockerClient, container, port: int, path: str) -> tuple[int, str] | str:
     """``GET path`` from a helper container in the app's network, on the engine's side.
 
     For an engine on another machine, whose published ports this machine cannot reach. The
     helper is the profile's Python runtime image, which every profile has on the engine.
     """
+    output = _run_helper(client, container, [_HELPER_GET, f"http://127.0.0.1:{port}{path}"])
+    first, _, body = output.partition("\n")
+    return (int(first), body) if first.isdigit() else first
+
+
+def _run_helper(client: docker.DockerClient, container, script: list[str]) -> str:
+    """``python3 -c script…`` in a helper container sharing ``container``'s network; its output.
+
+    The helper is the profile's Python runtime image, which every profile has on the engine.
+    """
     helper = active_profile(client, say=lambda _: None).resolve("python:3.11-slim")
     try:
-        output = run_command(
+        return run_command(
             client,
             helper,
-            ["python3", "-c", _HELPER_GET, f"http://127.0.0.1:{port}{path}"],
+            ["python3", "-c", *script],
             timeout=20,
             check=False,
             network_mode=f"container:{container.id}",
         )
     except docker.errors.APIError as exc:  # the app stopped meanwhile: its network is gone
         return f"the helper could not join the app's network ({exc.explanation or exc})"
-    first, _, body = output.partition("\n")
-    return (int(first), body) if first.isdigit() else first
 
 
 def copy_from_image(client: docker.DockerClient, image: str, path: str, destination: Path) -> None:
