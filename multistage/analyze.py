@@ -54,10 +54,11 @@ from .errors import BuildFailed, MultistageError
 from .experiments.edits import COMMENTS, rebuild_after_edits
 from .labels import BUILD_NAMESPACE
 from .lint import hadolint, serious
+from .pages import offline_page
 from .profiles import active_profile
 from .progress import experiment
 from .provision import provision_on_demand
-from .results import BuildReport
+from .results import BuildReport, mb
 
 __all__ = [
     "Analysis",
@@ -145,7 +146,7 @@ class Analysis:
                     "from": s.base,
                     "needed by target": s.index in self.needed,
                     "built": s.index in self.report.stages_run,
-                    "size_mb": round(self.stage_sizes[s.index] / 1e6, 1)
+                    "size_mb": round(mb(self.stage_sizes[s.index]), 1)
                     if s.index in self.stage_sizes
                     else None,
                 }
@@ -161,9 +162,9 @@ class Analysis:
 
     def summary(self) -> str:
         """One screen of text: the numbers that matter, then the ranked findings."""
-        size = self.report.size / 1e6
+        size = mb(self.report.size)
         if self.base_size:
-            extra = size - self.base_size / 1e6
+            extra = size - mb(self.base_size)
             amount = f"{extra:.1f} MB" if extra >= 1 else f"{extra * 1e3:.0f} kB"
             added = f", {amount} added to its runtime base"
         else:
@@ -249,13 +250,10 @@ class Analysis:
             + (_svg(self.layer_chart()) if title.startswith("Layers") else "")
             for title, table in tables.items()
         )
-        page = (
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>multistage analyze</title>"
-            "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto}"
-            "table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px}"
-            "pre{background:#f6f6f6;padding:1em;white-space:pre-wrap}</style></head><body>"
+        page = offline_page(
+            "multistage analyze",
             f"<h1>{html.escape(str(self.context))}/{html.escape(self.dockerfile)}</h1>"
-            f"<pre>{html.escape(self.summary())}</pre>{body}</body></html>"
+            f"<pre>{html.escape(self.summary())}</pre>{body}",
         )
         Path(path).write_text(page)
         return Path(path)
@@ -339,9 +337,9 @@ def analyze(
         base_size=_base_size(client, stages, final_stage),
         layers=layers_dataframe(client, report),
         largest=largest_paths(client, report.image_id, depth=3, top=8),
-        context_mb=len(context_tar(context, dockerfile)) / 1e6,
+        context_mb=mb(len(context_tar(context, dockerfile))),
         unignored_mb=(
-            len(context_tar(context, dockerfile, dockerignore=False)) / 1e6
+            mb(len(context_tar(context, dockerfile, dockerignore=False)))
             if (context / ".dockerignore").is_file()
             else None
         ),
@@ -543,7 +541,7 @@ def _largest_sent(context: Path, dockerfile: str, top: int = 5) -> pd.DataFrame:
             key = path.split("/", 1)[0]
             totals[key] = totals.get(key, 0) + full.stat().st_size
     rows = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
-    return pd.DataFrame([{"path": p, "mb": round(s / 1e6, 2)} for p, s in rows], columns=["path", "mb"])
+    return pd.DataFrame([{"path": p, "mb": round(mb(s), 2)} for p, s in rows], columns=["path", "mb"])
 
 
 def copied_from_context(text: str, needed: set[int], paths: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ from . import commands
 from .dockerfile import Stage, reachable
 from .experiments.edits import ScenarioSet
 from .profiles import LOCAL_NAMESPACE
-from .results import BuildReport, ratio_text
+from .results import BuildReport, mb, ratio_text
 
 __all__ = [
     "build_seconds",
@@ -61,7 +61,7 @@ def size_comparison(reports: dict[str, BuildReport], subject: str = "", profile:
     tagged = [report.tags[0] for report in reports.values() if report.tags]
     if tagged:
         print("$", commands.image_ls(tool, tagged))
-    sizes = np.array([reports[k].size / 1e6 for k in labels])
+    sizes = np.array([mb(reports[k].size) for k in labels])
     profile = profile or next(iter(reports.values())).profile
     fig, ax = plt.subplots(figsize=(7, 3.6))
     bars = ax.bar(labels, sizes, color=["#8c8c8c" if s == sizes.max() else "#3b75af" for s in sizes])
@@ -88,7 +88,7 @@ def sizes_by_app(reports: dict[str, dict[str, BuildReport]], profile: str | None
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     colors = ["#8c8c8c", "#3b75af", "#4c9f70", "#e0833a"]
     for index, variant in enumerate(variants):
-        sizes = [reports[app][variant].size / 1e6 for app in apps]
+        sizes = [mb(reports[app][variant].size) for app in apps]
         positions = np.arange(len(apps)) + index * width
         bars = ax.bar(positions, sizes, width, label=variant, color=colors[index % len(colors)])
         _label_bars(ax, bars, [f"{size:.0f}" if size >= 10 else f"{size:.1f}" for size in sizes], fontsize=8)

@@ -8,6 +8,7 @@ import docker
 
 from . import labels as lbl
 from .profiles import ENGINE_RECIPES, KIT_RECIPES, LOCAL_NAMESPACE, ON_DEMAND_RECIPES, RECIPES
+from .results import mb
 
 __all__ = [
     "CleanResult",
@@ -108,7 +109,7 @@ def clean(client: docker.DockerClient, keep_bases: bool = False, say=print) -> C
     if cache:
         # BuildKit's cache records carry no labels, so ours cannot be told from the user's.
         say(
-            f"BuildKit's build cache holds {cache / 1e6:.0f} MB, shared with your own builds, so it is "
+            f"BuildKit's build cache holds {mb(cache):.0f} MB, shared with your own builds, so it is "
             "left alone; `docker builder prune` clears it."
         )
     return result

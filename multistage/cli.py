@@ -19,6 +19,7 @@ from .harness import STORES, start_engine, stop_engine
 from .kit import KIT_DIR, PLATFORMS, pack, serve, stop
 from .profiles import active_profile, pull_official, recipes_for
 from .provision import provision
+from .results import mb
 from .runner import NOTEBOOKS, run_all
 
 __all__ = [
@@ -42,7 +43,7 @@ def _doctor(args) -> int:
 
 def _provision(args) -> int:
     for status in provision(ensure_engine(), force=args.force):
-        print(f"  {status.recipe.tag}: {(status.size or 0) / 1e6:.0f} MB")
+        print(f"  {status.recipe.tag}: {mb(status.size or 0):.0f} MB")
     return 0
 
 

@@ -24,7 +24,7 @@ from .dockerfile import copy_source, numbered_instructions, parse_stages
 from .engine import containerd_store, sizes_need_listings
 from .errors import MultistageError
 from .progress import ExportProgress
-from .results import BuildReport
+from .results import BuildReport, mb
 
 __all__ = [
     "APK_DATABASES",
@@ -347,7 +347,7 @@ class Export:
     @property
     def mb(self) -> float:
         """The export's size in MB (10^6 bytes)."""
-        return self.bytes / 1e6
+        return mb(self.bytes)
 
 
 def export_cost(client: docker.DockerClient, image: str) -> Export:
@@ -364,7 +364,7 @@ def export_cost(client: docker.DockerClient, image: str) -> Export:
             received += len(chunk)
             bar.advance(len(chunk))
     finally:
-        bar.close(f"{received / 1e6:.0f} MB")
+        bar.close(f"{mb(received):.0f} MB")
     return Export(image, received, time.monotonic() - started)
 
 
@@ -468,7 +468,7 @@ class ImageFacts:
         """A flat dict for a table row."""
         return {
             "image": self.image,
-            "size_mb": round(self.size / 1e6, 1),
+            "size_mb": round(mb(self.size), 1),
             "shell": self.shell or "none",
             "package_managers": ", ".join(self.package_managers) or "none",
             "compilers": ", ".join(self.compilers) or "none",
@@ -574,7 +574,7 @@ def largest_paths(
         key = root + "/" + "/".join(path[len(root) + 1 :].split("/")[:depth])
         totals[key] = totals.get(key, 0) + size
     rows = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
-    frame = pd.DataFrame([{"path": p, "mb": round(s / 1e6, 2)} for p, s in rows])
+    frame = pd.DataFrame([{"path": p, "mb": round(mb(s), 2)} for p, s in rows])
     return commands.with_commands(
         frame, [commands.file_listing(commands.cli(client), commands.name_of(client, image))]
     )
@@ -676,7 +676,7 @@ def layers_dataframe(client: docker.DockerClient, report: BuildReport) -> pd.Dat
     own = [i.text for i in numbered_instructions(text) if i.stage in indexes and i.keyword != "FROM"]
     frame = pd.DataFrame(
         [
-            {"instruction": x.instruction, "size_mb": x.size / 1e6, "from_base": x.from_base}
+            {"instruction": x.instruction, "size_mb": mb(x.size), "from_base": x.from_base}
             for x in layers(client, report.image_id, base, own)
         ],
         columns=["instruction", "size_mb", "from_base"],
@@ -721,7 +721,7 @@ def node_modules(
             sizes[key] = sizes.get(key, 0) + size
     table = pd.DataFrame(
         [
-            {"package": k.rsplit("node_modules/", 1)[1], "mb": v / 1e6, "dev": flags.get(k, False)}
+            {"package": k.rsplit("node_modules/", 1)[1], "mb": mb(v), "dev": flags.get(k, False)}
             for k, v in sizes.items()
         ],
         columns=["package", "mb", "dev"],

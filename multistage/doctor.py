@@ -11,6 +11,7 @@ from .engine import SLOW_STORAGE_DRIVERS, connect, engine_facts
 from .errors import MultistageError
 from .profiles import DOCUMENT_IMAGES, RECIPES_BY_NAME, active_profile
 from .provision import PROVISION_NEEDS_BYTES, base_status, extra_ca_certificates
+from .results import mb
 
 __all__ = [
     "Check",
@@ -70,7 +71,7 @@ def run_checks() -> list[Check]:
     if profile.name != "official":
         for status in base_status(client):
             state = "current" if status.current else ("out of date" if status.present else "missing")
-            size = f", {status.size / 1e6:.0f} MB" if status.size else ""
+            size = f", {mb(status.size):.0f} MB" if status.size else ""
             checks.append(
                 Check(
                     status.current,
@@ -82,7 +83,7 @@ def run_checks() -> list[Check]:
         for ref in DOCUMENT_IMAGES:
             try:
                 size = client.images.get(ref).attrs["Size"]
-                checks.append(Check(True, f"  {ref}", f"present, {size / 1e6:.0f} MB"))
+                checks.append(Check(True, f"  {ref}", f"present, {mb(size):.0f} MB"))
             except Exception:
                 checks.append(Check(False, f"  {ref}", "missing; it will be pulled on first use"))
     available, detail = builder_path(client)

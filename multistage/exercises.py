@@ -22,6 +22,7 @@ from .experiments.edits import run_scenarios
 from .experiments.faster_rebuilds import mount_builder
 from .experiments.named_stages import FAILING_TESTS
 from .experiments.overview import BuilderPattern
+from .results import mb
 
 __all__ = [
     "EXERCISES",
@@ -342,13 +343,13 @@ def check_go_small_image(
     client, report = _build_and_serve("go", dockerfile_text, client)
     if isinstance(report, CheckResult):
         return report
-    limit_mb = binary_bytes / 1e6 + slack_mb
+    limit_mb = mb(binary_bytes) + slack_mb
     measured = {"size_mb": round(report.size_mb, 2), "limit_mb": round(limit_mb, 2)}
     if report.size_mb > limit_mb:
         return _say(
             CheckResult(
                 False,
-                f"{report.size_mb:.1f} MB is more than the binary's {binary_bytes / 1e6:.1f} MB plus "
+                f"{report.size_mb:.1f} MB is more than the binary's {mb(binary_bytes):.1f} MB plus "
                 f"{slack_mb:g} MB. Hint: the binary is static (CGO_ENABLED=0); which of the final base "
                 "image's files does it need at run time?",
                 measured,

@@ -43,6 +43,7 @@ from .errors import MultistageError
 from .profiles import KIT_RECIPES, LOCAL, RECIPES, RECIPES_BY_NAME, kit_state_file
 from .progress import experiment
 from .provision import base_status, provision
+from .results import mb
 
 __all__ = [
     "KIT_DIR",
@@ -159,7 +160,7 @@ def pack(
             1 for p in (directory / "pypi").rglob("*") if p.suffix in (".whl", ".gz", ".zip") and p.is_file()
         ),
         "size_mb": {
-            part: round(_size(directory / part) / 1e6, 1) for part in ("bases.tar", "wheels", "npm", "pypi")
+            part: round(mb(_size(directory / part)), 1) for part in ("bases.tar", "wheels", "npm", "pypi")
         },
     }
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

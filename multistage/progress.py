@@ -15,6 +15,7 @@ from tqdm import tqdm
 from . import settings
 from .cache import write_atomically
 from .errors import MultistageError
+from .results import mb
 
 display: Callable[..., Any] | None
 try:  # IPython comes with Jupyter; the package also works without it (scripts, make run).
@@ -184,7 +185,7 @@ class ExportProgress(Progress):
         """Count ``received`` more bytes."""
         self._received += received
         self._bar.update(received)
-        detail = f"{self._received / 1e6:.0f} of {self._total / 1e6:.0f} MB"
+        detail = f"{mb(self._received):.0f} of {mb(self._total):.0f} MB"
         self._draw(detail)
         self.announce(detail, every=1.0)
 
@@ -222,7 +223,7 @@ class PullProgress(Progress):
         self._bar.total = expected or None
         self._bar.n = received
         self._bar.refresh()
-        text = f"{len(self._layers)} layers, {received / 1e6:.0f} of {expected / 1e6:.0f} MB"
+        text = f"{len(self._layers)} layers, {mb(received):.0f} of {mb(expected):.0f} MB"
         self._draw(text)
         self.announce(text, every=1.0)
 

@@ -17,11 +17,17 @@ __all__ = [
     "does_work",
     "work_counts",
     "error_text",
+    "mb",
     "ratio_text",
 ]
 
 #: Lines of a log kept for the error message of a failed build or container.
 LOG_TAIL = 15
+
+
+def mb(size: float) -> float:
+    """Bytes in megabytes (10⁶ bytes, as the engine's and the charts' MB), the one unit sizes are shown in."""
+    return size / 1e6
 
 
 def ratio_text(ratio: float) -> str:
@@ -186,7 +192,7 @@ class BuildReport:
     @property
     def size_mb(self) -> float:
         """Image size in megabytes (10^6 bytes), as ``docker images`` shows it."""
-        return self.size / 1e6
+        return mb(self.size)
 
     @property
     def cached_share(self) -> float:

@@ -23,6 +23,7 @@ from traitlets.config import Config
 
 from .claims import CLAIMS_FILE, HOLDS, HOLDS_PARTLY, NOT_HOLDS, Claim, read_claims
 from .experiments.sample_table import summary_table
+from .pages import offline_page
 from .progress import PROGRESS_FILE, shorten
 
 __all__ = [
@@ -274,14 +275,9 @@ def write_index(runs: list[NotebookRun], table: pd.DataFrame, claims: list[Claim
             f"<h2><a href='html/{run.html.name}'>{html.escape(run.name)}</a> "
             f"<small>({run.seconds:.0f} s)</small></h2>{status}{figures}"
         )
-    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Multi-stage Docker builds — measured</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}
-table{{border-collapse:collapse;font-size:14px;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px}}
-table.summary td{{text-align:right}}td.holds{{background:#dff0d8}}td.partly{{background:#fcf3cf}}
-td.not{{background:#f2dede}}figure{{margin:1.5em 0}}img{{max-width:100%;border:1px solid #ddd}}
-figcaption{{font-size:15px;color:#333;margin-top:.3em}}.error{{color:#b00}}</style></head><body>
-<h1>Multi-stage Docker builds — what this machine measured</h1>
+    page = offline_page(
+        "Multi-stage Docker builds — measured",
+        f"""<h1>Multi-stage Docker builds — what this machine measured</h1>
 <p>Every number below was measured on this machine by <code>make run</code>: each notebook was
 executed top to bottom, then every sample app variant was built (mostly from the cache the
 notebooks filled), smoke-tested with <code>GET /health</code> and looked into.</p>
@@ -289,8 +285,8 @@ notebooks filled), smoke-tested with <code>GET /health</code> and looked into.</
 {claims_table}
 <h2>Every sample app variant</h2>
 {table.rename(columns=_HEADERS).to_html(index=False, border=0, classes="summary")}
-{"".join(sections)}
-</body></html>"""
+{"".join(sections)}""",
+    )
     index = out_dir / "index.html"
     index.write_text(page)
     return index

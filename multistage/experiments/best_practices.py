@@ -19,6 +19,7 @@ from ..engine import client_or_connect
 from ..errors import UnknownName
 from ..profiles import active_profile
 from ..progress import experiment
+from ..results import mb
 from .edits import ScenarioSet, run_scenarios
 from .named_stages import stage_use
 
@@ -188,7 +189,7 @@ def dockerignore_effect(
         rows.append(
             {
                 "": label,
-                "context_mb": round(sizes[not without] / 1e6, 2),
+                "context_mb": round(mb(sizes[not without]), 2),
                 "cached_share": round(rebuild.cached_share, 3),
                 "rebuild_s": rebuild.seconds,
             }
