@@ -23,6 +23,7 @@ from multistage import active_profile, connect
 from multistage.apps import APPS
 from multistage.build import builder_path
 from multistage.experiments.named_stages import slow_unused_stage
+from multistage.progress import quiet
 
 GOALS = {"slow unused stage": 0.5, "two-builder cold build": 1.0}
 
@@ -78,7 +79,7 @@ def buildx_versus_api(client, rounds: int, api_median: float) -> None:
         )
         return
     app = APPS["fullstack"]
-    profile = active_profile(client, say=lambda _: None)
+    profile = active_profile(client, say=quiet)
     command = [
         "docker",
         "buildx",

@@ -56,7 +56,7 @@ from .labels import BUILD_NAMESPACE
 from .lint import hadolint, serious
 from .pages import offline_page
 from .profiles import active_profile
-from .progress import experiment
+from .progress import experiment, quiet
 from .provision import provision_on_demand
 from .results import BuildReport, mb
 
@@ -296,7 +296,7 @@ def analyze(
         raise MultistageError(f"{context} has no {dockerfile}; pass the Dockerfile with -f.")
     text = read_dockerfile(context / dockerfile)
     client = client_or_connect(client)
-    profile = active_profile(client, say=lambda _: None)
+    profile = active_profile(client, say=quiet)
     _refuse_heredocs(text, not profile.stands_in("docker/dockerfile"), client)
     check_instructions(text, dockerfile)
     rewritten = rewrite_bases(text, profile)
@@ -481,7 +481,7 @@ def _refuse_heredocs(text: str, registry_reachable: bool, client: docker.DockerC
         return
     version = client.version().get("Version", "0")
     major = engine_major(client)
-    buildkit = available_builders(client, say=lambda _: None)[0] == "buildkit"
+    buildkit = available_builders(client, say=quiet)[0] == "buildkit"
     # Without Docker Hub, `# syntax=` is left out (see rewrite_bases): it would fetch from there.
     syntax_kept = registry_reachable and bool(re.match(r"\s*#\s*syntax\s*=", text, re.IGNORECASE))
     if not (buildkit and (major >= 23 or syntax_kept)):

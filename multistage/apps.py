@@ -15,6 +15,7 @@ from .engine import client_or_connect
 from .errors import UnknownName
 from .labels import BUILD_NAMESPACE
 from .profiles import active_profile
+from .progress import quiet
 from .results import BuildReport, BuildRequest
 
 __all__ = [
@@ -69,7 +70,7 @@ class SampleApp:
         """A variant's stages, each base as this machine builds it: the ``FROM`` lines filled from
         the active profile's base images, so a stage graph names the images actually used."""
         text = self.dockerfile_text(variant)
-        args = active_profile(client_or_connect(client), say=lambda _: None).build_args_for(text)
+        args = active_profile(client_or_connect(client), say=quiet).build_args_for(text)
         return parse_stages(text, args)
 
     def listing(self, dockerfile: str, against: str | None = None) -> Listing:
@@ -97,7 +98,7 @@ class SampleApp:
         """The command that builds ``variant`` at a terminal with ``builder`` on this engine, with the
         active profile's base images as build args (:func:`~multistage.build.learner_command`)."""
         client = client_or_connect(client)
-        args = active_profile(client, say=lambda _: None).build_args_for(self.dockerfile_text(variant))
+        args = active_profile(client, say=quiet).build_args_for(self.dockerfile_text(variant))
         request = BuildRequest(self.dockerfiles[variant], tag=tag, build_args=args)
         return learner_command(client, builder, through_buildx(client, builder), self.path, request)
 

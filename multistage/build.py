@@ -28,7 +28,7 @@ from .dockerfile import (
 from .engine import client_or_connect, engine_kind, engine_major
 from .errors import BuildFailed, EngineUnavailable, MultistageError
 from .profiles import Profile, active_profile
-from .progress import BuildProgress, shorten
+from .progress import BuildProgress, quiet, shorten
 from .results import LOG_TAIL, BuildReport, BuildRequest, ParsedStream, Step, work_counts
 
 __all__ = [
@@ -222,7 +222,7 @@ def builder_path(client: docker.DockerClient) -> tuple[bool, str]:
 
 def default_builder(client: docker.DockerClient) -> str:
     """BuildKit where the engine builds with it — Docker's default builder since Engine 23.0 — else the engine's other one."""
-    return available_builders(client, say=lambda _: None)[0]
+    return available_builders(client, say=quiet)[0]
 
 
 def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...]:

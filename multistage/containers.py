@@ -20,6 +20,7 @@ from . import labels as lbl
 from .engine import ports_published_here
 from .errors import ContainerFailed, MultistageError
 from .profiles import active_profile
+from .progress import quiet
 from .results import LOG_TAIL
 
 __all__ = [
@@ -359,7 +360,7 @@ def _run_helper(client: docker.DockerClient, container, script: list[str]) -> st
 
     The helper is the profile's Python runtime image, which every profile has on the engine.
     """
-    helper = active_profile(client, say=lambda _: None).resolve("python:3.11-slim")
+    helper = active_profile(client, say=quiet).resolve("python:3.11-slim")
     try:
         return run_command(
             client,

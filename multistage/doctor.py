@@ -10,6 +10,7 @@ from .build import builder_path
 from .engine import SLOW_STORAGE_DRIVERS, connect, engine_facts
 from .errors import MultistageError
 from .profiles import DOCUMENT_IMAGES, RECIPES_BY_NAME, active_profile
+from .progress import quiet
 from .provision import PROVISION_NEEDS_BYTES, base_status, extra_ca_certificates
 from .results import mb
 
@@ -64,7 +65,7 @@ def run_checks() -> list[Check]:
             )
         )
     try:
-        profile = active_profile(client, say=lambda _: None)
+        profile = active_profile(client, say=quiet)
         checks.append(Check(True, "Base-image profile", f"{profile.label}: {profile.reason}"))
     except MultistageError as exc:
         return checks + [Check(False, "Base-image profile", str(exc))]

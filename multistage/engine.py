@@ -18,6 +18,7 @@ from docker.context import ContextAPI
 
 from . import settings
 from .errors import EngineUnavailable, MultistageError
+from .progress import quiet
 
 __all__ = [
     "API_TIMEOUT",
@@ -203,7 +204,7 @@ def ensure_engine(say=print, wait_seconds: float = 90) -> docker.DockerClient:
     if shutil.which(command[0]) is None:
         say(f"No {name} found; installing Debian's {package[0]} package (about a minute)...")
         try:
-            apt_install(package, say=lambda _: None)
+            apt_install(package, say=quiet)
         except MultistageError as exc:
             raise EngineUnavailable(f"{exc} Otherwise, {_FIX}.") from exc
     environment = dict(os.environ)

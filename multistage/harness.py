@@ -34,6 +34,7 @@ from .bundle import export_bundle, import_bundle
 from .engine import API_TIMEOUT
 from .errors import EngineUnavailable, MultistageError
 from .profiles import ENGINE_RECIPES, LOCAL, LOCAL_NAMESPACE, RECIPES_BY_NAME, recipes_for, registry_of
+from .progress import quiet
 from .provision import provision
 
 __all__ = [
@@ -217,8 +218,8 @@ def serve_document_images(
     inner = engine.connect()
     with tempfile.TemporaryDirectory(prefix="multistage-serve-", dir="/var/tmp") as tmp:
         bundle = Path(tmp) / "bases.tar"
-        export_bundle(client, bundle, say=lambda _: None, recipes=recipes_for(served))
-        import_bundle(inner, bundle, say=lambda _: None)
+        export_bundle(client, bundle, say=quiet, recipes=recipes_for(served))
+        import_bundle(inner, bundle, say=quiet)
     say(f"Serving {len(served)} official names from the engine's registries ({', '.join(registries)}).")
     for ref in served:
         pushed = _mirror_name(ref)

@@ -41,7 +41,7 @@ from .containers import run_command
 from .engine import engine_host, ports_published_here
 from .errors import MultistageError
 from .profiles import KIT_RECIPES, LOCAL, RECIPES, RECIPES_BY_NAME, kit_state_file
-from .progress import experiment
+from .progress import experiment, quiet
 from .provision import base_status, provision
 from .results import mb
 
@@ -235,7 +235,7 @@ def _servers(client: docker.DockerClient, directory: Path, room: bool, say):
     try:
         yield served
     finally:
-        stop(client, say=lambda _: None)
+        stop(client, say=quiet)
 
 
 def _require_engine_here() -> None:
@@ -251,7 +251,7 @@ def _start(client: docker.DockerClient, directory: Path, room: bool, say) -> Ser
     """Run verdaccio and devpi-server on the engine's bridge, published on 127.0.0.1 for the health check."""
     # Files in the kit stay the user's: the servers run with the user's ids on a Linux engine.
     user = f"{os.getuid()}:{os.getgid()}" if hasattr(os, "getuid") and sys.platform == "linux" else ""
-    stop(client, say=lambda _: None)  # an earlier kit's servers hold the names and the ports
+    stop(client, say=quiet)  # an earlier kit's servers hold the names and the ports
     try:
         npm = _run_server(
             client,
@@ -276,7 +276,7 @@ def _start(client: docker.DockerClient, directory: Path, room: bool, say) -> Ser
         pypi_url = f"http://{_address(pypi)}:{PYPI_PORT}/root/pypi/+simple/"
         images = _point_stand_ins(client, npm_url, pypi_url, say) if room else {}
     except BaseException:
-        stop(client, say=lambda _: None)  # also a container created whose start failed
+        stop(client, say=quiet)  # also a container created whose start failed
         raise
     return Served(npm_url, pypi_url, (npm.id, pypi.id), images)
 

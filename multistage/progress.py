@@ -32,12 +32,18 @@ __all__ = [
     "PullProgress",
     "Progress",
     "experiment",
+    "quiet",
     "shorten",
 ]
 
 #: Environment variable naming a file where each build step and image export is announced as
 #: one line, so that ``make run`` can show on the terminal what a notebook's kernel is doing.
 PROGRESS_FILE = settings.PROGRESS_FILE.name
+
+
+def quiet(_: str) -> None:
+    """The ``say`` that says nothing: for a caller that reports the outcome itself."""
+
 
 #: The experiment a build belongs to, shown before its own name ("orderings: source first").
 _EXPERIMENT: ContextVar[str] = ContextVar("experiment", default="")

@@ -18,7 +18,7 @@ from ..dockerfile import parse_stages
 from ..engine import client_or_connect
 from ..errors import UnknownName
 from ..profiles import active_profile
-from ..progress import experiment
+from ..progress import experiment, quiet
 from ..results import mb
 from .edits import ScenarioSet, run_scenarios
 from .named_stages import stage_use
@@ -55,7 +55,7 @@ def runtimes(
     """
     client = client_or_connect(client)
     builder = builder or default_builder(client)
-    profile = active_profile(client, say=lambda _: None)
+    profile = active_profile(client, say=quiet)
     app = APPS["go"]
     rows = []
     for role, image in RUNTIMES.items():
@@ -141,7 +141,7 @@ def orderings(
     }
     client = client_or_connect(client)
     results = {}
-    for builder in builders or available_builders(client, say=lambda _: None):
+    for builder in builders or available_builders(client, say=quiet):
         for label, dockerfile in dockerfiles.items():
             with experiment(f"orderings: {label}"):
                 results[f"{label} ({builder})"] = run_scenarios(
@@ -232,7 +232,7 @@ def stage_orders(
     text = APPS["node"].dockerfile_text("stages")
     files = {"test before production": text, "test after production": move_stage_last(text, "test")}
     rows = []
-    for builder in builders or available_builders(client, say=lambda _: None):
+    for builder in builders or available_builders(client, say=quiet):
         for order, dockerfile_text in files.items():
             with experiment(f"stage order: {order} ({builder})"):
                 rebuild = run_scenarios(

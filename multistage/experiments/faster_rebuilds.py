@@ -13,7 +13,7 @@ from ..build import available_builders, build, default_builder
 from ..dockerfile import Listing, listing
 from ..engine import client_or_connect
 from ..errors import BuildFailed, UnknownName
-from ..progress import experiment
+from ..progress import experiment, quiet
 from .edits import run_scenarios
 
 __all__ = [
@@ -112,7 +112,7 @@ def mount_support(client: docker.DockerClient | None = None) -> pd.DataFrame:
             Path(tmp, "Dockerfile").write_text(
                 f"ARG ALPINE_IMAGE=alpine:latest\nFROM ${{ALPINE_IMAGE}}\n{line}\n"
             )
-            for builder in available_builders(client, say=lambda _: None):
+            for builder in available_builders(client, say=quiet):
                 try:
                     with experiment(f"does {builder} take {feature}?"):
                         build(tmp, client=client, builder=builder, nocache=True, progress=False)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..build import available_builders, build
 from ..engine import client_or_connect
-from ..progress import experiment
+from ..progress import experiment, quiet
 from ..results import BuildReport
 
 __all__ = ["SLEEPING_STAGES", "sleeping_stages", "stage_times"]
@@ -53,7 +53,7 @@ def sleeping_stages(
     reports = {}
     with tempfile.TemporaryDirectory(prefix="multistage-sleeping-stages-") as tmp:
         Path(tmp, "Dockerfile").write_text(SLEEPING_STAGES)
-        for builder in builders or available_builders(client, say=lambda _: None):
+        for builder in builders or available_builders(client, say=quiet):
             with experiment(f"two stages that sleep {seconds} s each ({builder})"):
                 reports[builder] = build(
                     tmp,

@@ -13,7 +13,7 @@ from ..build import available_builders
 from ..dockerfile import Stage
 from ..engine import client_or_connect
 from ..errors import BuildFailed
-from ..progress import experiment
+from ..progress import experiment, quiet
 from ..results import BuildReport
 
 __all__ = [
@@ -56,7 +56,7 @@ def skipped_tests(
     app = APPS["node"]
     path, content = FAILING_TESTS["node"]
     client = client_or_connect(client)
-    builders = builders or available_builders(client, say=lambda _: None)
+    builders = builders or available_builders(client, say=quiet)
     rows = []
     for variant in variants:
         for builder in builders:
@@ -100,7 +100,7 @@ def slow_unused_stage(
     """
     app = APPS["node"]
     client = client_or_connect(client)
-    builders = builders or available_builders(client, say=lambda _: None)
+    builders = builders or available_builders(client, say=quiet)
     reports = {}
     for builder in builders:
         options = {"target": "production", "builder": builder, "client": client, "progress": progress}

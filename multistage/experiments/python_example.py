@@ -10,6 +10,7 @@ from ..containers import run_command
 from ..dockerfile import global_args
 from ..engine import client_or_connect
 from ..profiles import active_profile
+from ..progress import quiet
 
 __all__ = ["ABI_PROBE", "interpreter_match"]
 
@@ -30,7 +31,7 @@ def interpreter_match(client: docker.DockerClient | None = None) -> pd.DataFrame
         One row per role (``builder``, ``runtime``): image, Python version, C library, extension suffix.
     """
     client = client_or_connect(client)
-    profile = active_profile(client, say=lambda _: None)
+    profile = active_profile(client, say=quiet)
     images = global_args(APPS["python"].dockerfile_text("multi"))
     rows = {}
     for role, arg in (("builder", "PYTHON_IMAGE"), ("runtime", "PYTHON_SLIM_IMAGE")):
