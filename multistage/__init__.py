@@ -19,10 +19,12 @@ from .errors import (
     BaseImageUnavailable,
     BuildFailed,
     ContainerFailed,
+    DockerfileError,
     EngineUnavailable,
     MultistageError,
     NotEnoughDisk,
     UnknownName,
+    UsageError,
 )
 from .profiles import Profile, active_profile
 from .provision import base_status
@@ -38,10 +40,12 @@ __all__ = [
     "BuildFailed",
     "BuildReport",
     "ContainerFailed",
+    "DockerfileError",
     "EngineUnavailable",
     "MultistageError",
     "NotEnoughDisk",
     "UnknownName",
+    "UsageError",
     "Profile",
     "Step",
     "active_profile",

@@ -50,7 +50,7 @@ from .dockerfile import (
     read_dockerfile,
 )
 from .engine import client_or_connect, engine_major
-from .errors import BuildFailed, MultistageError
+from .errors import BuildFailed, DockerfileError, UsageError
 from .experiments.edits import COMMENTS, rebuild_after_edits
 from .labels import BUILD_NAMESPACE
 from .lint import hadolint, serious
@@ -291,9 +291,9 @@ def analyze(
     """
     context = Path(context).expanduser().resolve()
     if not context.is_dir():
-        raise MultistageError(f"{context} is not a directory; pass the project's build context.")
+        raise UsageError(f"{context} is not a directory; pass the project's build context.")
     if not (context / dockerfile).is_file():
-        raise MultistageError(f"{context} has no {dockerfile}; pass the Dockerfile with -f.")
+        raise UsageError(f"{context} has no {dockerfile}; pass the Dockerfile with -f.")
     text = read_dockerfile(context / dockerfile)
     client = client_or_connect(client)
     profile = active_profile(client, say=quiet)
@@ -485,7 +485,7 @@ def _refuse_heredocs(text: str, registry_reachable: bool, client: docker.DockerC
     # Without Docker Hub, `# syntax=` is left out (see rewrite_bases): it would fetch from there.
     syntax_kept = registry_reachable and bool(re.match(r"\s*#\s*syntax\s*=", text, re.IGNORECASE))
     if not (buildkit and (major >= 23 or syntax_kept)):
-        raise MultistageError(
+        raise DockerfileError(
             f"This Dockerfile uses heredocs (`RUN <<EOF`), which this engine (Docker {version}"
             f"{'' if buildkit else ', no BuildKit'}) cannot parse without fetching a newer Dockerfile frontend"
             f"{' from a registry' if not syntax_kept else ''}; write those steps as `RUN a && b`, or analyse "

@@ -13,7 +13,7 @@ from typing import IO
 import docker
 
 from . import labels as lbl
-from .errors import BaseImageUnavailable, MultistageError
+from .errors import BaseImageUnavailable, MultistageError, UsageError
 from .profiles import RECIPES, RECIPES_BY_NAME, Recipe
 from .provision import base_status, recipe_hash
 
@@ -107,14 +107,12 @@ def import_bundle(client: docker.DockerClient, path: str | Path, say=print) -> d
     """
     path = Path(path)
     if not path.is_file():
-        raise MultistageError(f"There is no bundle at {path}; pass the file your instructor exported.")
+        raise UsageError(f"There is no bundle at {path}; pass the file your instructor exported.")
     try:
         with tarfile.open(path) as bundle:
             manifest = json.load(_bundle_file(bundle, MANIFEST))
             if manifest.get("format") != FORMAT:
-                raise MultistageError(
-                    f"{path} is a bundle of format {manifest.get('format')}; expected {FORMAT}."
-                )
+                raise UsageError(f"{path} is a bundle of format {manifest.get('format')}; expected {FORMAT}.")
             images = _bundle_file(bundle, IMAGES)
             say(f"Loading {len(manifest['images'])} base images from {path}...")
             # The engine loads while it streams its answer; leaving the answer unread cancels the load.
@@ -122,7 +120,7 @@ def import_bundle(client: docker.DockerClient, path: str | Path, say=print) -> d
                 if "error" in message:
                     raise MultistageError(f"The engine could not load {path}: {message['error']}")
     except (KeyError, tarfile.TarError, json.JSONDecodeError) as exc:
-        raise MultistageError(
+        raise UsageError(
             f"{path} is not a multistage bundle ({exc}); make one with `python -m multistage bundle export FILE`."
         ) from exc
     current = {recipe.tag: recipe_hash(recipe) for recipe in RECIPES_BY_NAME.values()}

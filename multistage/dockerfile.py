@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
 
-from .errors import MultistageError
+from .errors import DockerfileError, UnknownName
 
 __all__ = [
     "Instruction",
@@ -51,7 +51,7 @@ def read_dockerfile(path: Path) -> str:
     try:
         return Path(path).read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MultistageError(
+        raise DockerfileError(
             f"{path} is not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x}); "
             "save it as UTF-8 and build again."
         ) from None
@@ -256,11 +256,11 @@ def check_instructions(text: str, name: str = "Dockerfile") -> None:
             hint = (
                 f"did you mean {close[0]}?" if close else f"the instructions are {', '.join(INSTRUCTIONS)}."
             )
-            raise MultistageError(
+            raise DockerfileError(
                 f"{name} line {item.line}: `{item.keyword}` is not a Dockerfile instruction; {hint}"
             )
     if not any(item.keyword == "FROM" for item in found):
-        raise MultistageError(
+        raise DockerfileError(
             f"{name} has no FROM line; a Dockerfile starts its first stage with `FROM <image>`."
         )
 
@@ -350,7 +350,7 @@ def reachable(stages: list[Stage], target: str | None = None) -> set[int]:
     elif target in labels:
         start = labels[target]
     else:
-        raise MultistageError(f"There is no stage {target!r}; this Dockerfile has: {stage_list(stages)}.")
+        raise UnknownName(f"There is no stage {target!r}; this Dockerfile has: {stage_list(stages)}.")
     seen: set[int] = set()
     todo = [start]
     while todo:

@@ -17,7 +17,7 @@ import docker
 from docker.context import ContextAPI
 
 from . import settings
-from .errors import EngineUnavailable, MultistageError
+from .errors import EngineUnavailable, MultistageError, UsageError
 from .progress import quiet
 
 __all__ = [
@@ -88,7 +88,7 @@ def wants_podman() -> bool:
     """
     choice = settings.ENGINE.value().lower()
     if choice not in ("", "docker", "podman"):
-        raise MultistageError(
+        raise UsageError(
             f"MULTISTAGE_ENGINE={choice!r} is not an engine this tutorial knows; set it to docker or podman, or unset it."
         )
     return choice == "podman"

@@ -6,10 +6,12 @@ __all__ = [
     "BaseImageUnavailable",
     "BuildFailed",
     "ContainerFailed",
+    "DockerfileError",
     "EngineUnavailable",
     "MultistageError",
     "NotEnoughDisk",
     "UnknownName",
+    "UsageError",
 ]
 
 
@@ -23,6 +25,15 @@ class UnknownName(MultistageError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class UsageError(MultistageError):
+    """What the learner passed cannot be used: a path, an argument, a setting's value, a kit or a bundle."""
+
+
+class DockerfileError(MultistageError):
+    """A Dockerfile cannot be read or parsed as given (encoding, instruction, no FROM, heredocs the
+    engine cannot parse); the sentence names the line where there is one."""
 
 
 class EngineUnavailable(MultistageError):

@@ -32,7 +32,7 @@ from . import labels as lbl
 from .buildx import buildx_version
 from .bundle import export_bundle, import_bundle
 from .engine import API_TIMEOUT
-from .errors import EngineUnavailable, MultistageError
+from .errors import EngineUnavailable, MultistageError, UsageError
 from .profiles import ENGINE_RECIPES, LOCAL, LOCAL_NAMESPACE, RECIPES_BY_NAME, recipes_for, registry_of
 from .progress import quiet
 from .provision import provision
@@ -151,7 +151,7 @@ def start_engine(
         EngineUnavailable: The engine did not answer in time (the message has its log's last lines).
     """
     if store not in STORES:
-        raise MultistageError(f"There is no image store {store!r}; use one of: {', '.join(STORES)}.")
+        raise UsageError(f"There is no image store {store!r}; use one of: {', '.join(STORES)}.")
     provision(client, say=say, recipes=ENGINE_RECIPES)
     install_buildx_plugin(client, say=say)
     stop_engine(client, store)

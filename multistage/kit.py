@@ -39,7 +39,7 @@ from .build import build
 from .bundle import export_bundle, import_bundle
 from .containers import run_command
 from .engine import engine_host, ports_published_here
-from .errors import MultistageError
+from .errors import MultistageError, UsageError
 from .profiles import KIT_RECIPES, LOCAL, RECIPES, RECIPES_BY_NAME, kit_state_file
 from .progress import experiment, quiet
 from .provision import base_status, provision
@@ -108,7 +108,7 @@ def pack(
     directory = Path(directory).resolve()
     unknown = set(platforms) - set(PLATFORMS)
     if unknown:
-        raise MultistageError(
+        raise UsageError(
             f"Unknown platform {', '.join(sorted(unknown))}; choose from {', '.join(PLATFORMS)}."
         )
     for part in ("npm", "pypi", "wheels"):
@@ -184,14 +184,14 @@ def serve(client: docker.DockerClient, directory: str | Path = KIT_DIR, say=prin
     _require_engine_here()
     directory = Path(directory).resolve()
     if not (directory / MANIFEST).is_file():
-        raise MultistageError(
+        raise UsageError(
             f"{directory} holds no workshop kit ({MANIFEST} is missing); copy the kit your instructor "
             "packed there, or pack one with `python -m multistage kit pack`."
         )
     manifest = json.loads((directory / MANIFEST).read_text())
     architecture = client.info().get("Architecture")
     if manifest["architecture"] != architecture:
-        raise MultistageError(
+        raise UsageError(
             f"This kit was packed for {manifest['architecture']} engines and this engine is {architecture}; "
             f"use a kit packed on a {architecture} machine (the guide's 'mixed room' section)."
         )
@@ -241,7 +241,7 @@ def _servers(client: docker.DockerClient, directory: Path, room: bool, say):
 def _require_engine_here() -> None:
     """The servers read and write the kit on this machine's disk and answer on its 127.0.0.1."""
     if not ports_published_here():
-        raise MultistageError(
+        raise UsageError(
             f"The workshop kit serves packages from this machine's disk and ports, which the engine at "
             f"{engine_host()} cannot use; pack and serve the kit with an engine on this laptop."
         )

@@ -12,7 +12,7 @@ from . import settings
 from .cache import cache_root
 from .dockerfile import global_args
 from .engine import client_or_connect, connect
-from .errors import BaseImageUnavailable, MultistageError
+from .errors import BaseImageUnavailable, UsageError
 from .progress import PullProgress
 
 __all__ = [
@@ -481,7 +481,7 @@ def decide_profile(
         MultistageError: ``requested`` is not a known profile.
     """
     if requested not in ("auto", "official", "local"):
-        raise MultistageError(
+        raise UsageError(
             f"Unknown base-image profile {requested!r}; set MULTISTAGE_PROFILE to auto, official or local."
         )
     if requested == "local":

@@ -17,7 +17,7 @@ from . import labels as lbl
 from . import settings
 from .build import build
 from .engine import apt_install, engine_facts
-from .errors import BaseImageUnavailable, MultistageError, NotEnoughDisk
+from .errors import BaseImageUnavailable, MultistageError, NotEnoughDisk, UsageError
 from .profiles import LOCAL, ON_DEMAND_RECIPES, RECIPES, RECIPES_BY_NAME, Recipe
 from .progress import experiment
 
@@ -59,7 +59,7 @@ def extra_ca_certificates() -> list[Path]:
         return []
     source = HOST_CA_DIR if setting == "host" else Path(setting)
     if setting != "host" and not source.exists():
-        raise MultistageError(
+        raise UsageError(
             f"{EXTRA_CA_SETTING}={setting} does not exist; point it at a .crt file or a directory of them, or use 'none'."
         )
     if source.is_file():
