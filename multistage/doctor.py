@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+import docker
+
 from . import labels as lbl
 from .build import builder_path
 from .engine import SLOW_STORAGE_DRIVERS, connect, engine_facts
@@ -85,7 +87,7 @@ def run_checks() -> list[Check]:
             try:
                 size = client.images.get(ref).attrs["Size"]
                 checks.append(Check(True, f"  {ref}", f"present, {mb(size):.0f} MB"))
-            except Exception:
+            except docker.errors.ImageNotFound:
                 checks.append(Check(False, f"  {ref}", "missing; it will be pulled on first use"))
     available, detail = builder_path(client)
     checks.append(
@@ -99,7 +101,7 @@ def run_checks() -> list[Check]:
     baked = "not provisioned"
     try:
         baked = (client.images.get(RECIPES_BY_NAME["debian-slim"].tag).labels or {}).get(lbl.EXTRA_CA, "none")
-    except Exception:
+    except docker.errors.ImageNotFound:
         pass
     checks.append(
         Check(
