@@ -2,11 +2,14 @@
 
 import os
 import shutil
+import tarfile
+import tempfile
 import uuid
 
 import pytest
 
 from multistage import MultistageError, active_profile, connect
+from multistage.labels import CONTAINER, project_labels
 
 
 def pytest_collection_modifyitems(items):
@@ -55,3 +58,26 @@ def app_copy(tmp_path, fixtures):
         return target
 
     return copy
+
+
+@pytest.fixture
+def exported_bytes():
+    """``exported_bytes(client, image)``: the bytes of the regular files in ``docker export`` of a container of it.
+
+    Independent of the layer listings the package reads; equal to their total for an image whose
+    layers overwrite and delete nothing.
+    """
+    return _exported_bytes
+
+
+def _exported_bytes(client, image: str) -> int:
+    container = client.containers.create(image, labels=project_labels(**{CONTAINER: "export"}))
+    try:
+        with tempfile.TemporaryFile() as archive:
+            for chunk in container.export():
+                archive.write(chunk)
+            archive.seek(0)
+            with tarfile.open(fileobj=archive) as tar:
+                return sum(member.size for member in tar if member.isreg())
+    finally:
+        container.remove(force=True)

@@ -2,6 +2,7 @@
 
 import hashlib
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -138,7 +139,18 @@ def test_a_test_stage_the_target_does_not_need_is_found_and_each_stage_measured(
     assert stages.loc["production", "size_mb"] < stages.loc["build", "size_mb"], "sizes measured per stage"
 
 
+def _engine_and_temp_state(client) -> tuple[set, set, set]:
+    """The engine's images and containers, and analyze's temporary copies: what bad input must not change."""
+    scratch = Path(tempfile.gettempdir())
+    return (
+        {image.id for image in client.images.list()},
+        {container.id for container in client.containers.list(all=True)},
+        set(scratch.glob("multistage-analyze-*")),
+    )
+
+
 def test_bad_input_gets_one_sentence_and_leaves_nothing_behind(client, tmp_path):
+    before = _engine_and_temp_state(client)
     with pytest.raises(MultistageError, match="has no Dockerfile"):
         analyze(tmp_path, client=client)
     project = tmp_path / f"bad-{uuid.uuid4().hex[:8]}"
@@ -162,6 +174,9 @@ def test_bad_input_gets_one_sentence_and_leaves_nothing_behind(client, tmp_path)
         with pytest.raises(MultistageError, match="uses heredocs"):
             analyze(project, client=client, progress=False)
     assert not client.images.list(name=f"{BUILD_NAMESPACE}/analyze:{project.name}")
+    assert _engine_and_temp_state(client) == before, (
+        "no image, container or temporary copy is left behind; the failed build's stage neither"
+    )
     shutil.rmtree(project)
 
 

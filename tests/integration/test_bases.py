@@ -10,6 +10,7 @@ from multistage.bundle import export_bundle, import_bundle
 from multistage.doctor import run_checks
 from multistage.errors import BaseImageUnavailable, MultistageError, NotEnoughDisk
 from multistage.profiles import active_profile
+from multistage.progress import quiet
 from multistage.provision import base_status, provision
 
 
@@ -39,7 +40,7 @@ def test_local_bases_carry_labels_saying_what_they_stand_in_for(client, local_on
 
 def test_bundle_round_trip_restores_a_removed_base(client, local_only, tmp_path):
     bundle = tmp_path / "bases.tar"
-    manifest = export_bundle(client, bundle, names=["static", "busybox"], say=lambda _: None)
+    manifest = export_bundle(client, bundle, names=["static", "busybox"], say=quiet)
     assert [e["tag"] for e in manifest["images"]] == [
         "multistage-local/busybox:bookworm",
         "multistage-local/static:bookworm",
@@ -49,7 +50,7 @@ def test_bundle_round_trip_restores_a_removed_base(client, local_only, tmp_path)
     with pytest.raises(docker.errors.ImageNotFound):
         client.images.get("multistage-local/static:bookworm")
     try:
-        import_bundle(client, bundle, say=lambda _: None)
+        import_bundle(client, bundle, say=quiet)
     finally:
         restored = client.images.get("multistage-local/static:bookworm")
     assert restored.id == static.id and restored.labels == static.labels
@@ -59,9 +60,9 @@ def test_importing_something_that_is_not_a_bundle_is_one_sentence(client, tmp_pa
     junk = tmp_path / "junk.tar"
     junk.write_bytes(b"not a tar")
     with pytest.raises(MultistageError, match="not a multistage bundle"):
-        import_bundle(client, junk, say=lambda _: None)
+        import_bundle(client, junk, say=quiet)
     with pytest.raises(MultistageError, match="no bundle at"):
-        import_bundle(client, tmp_path / "missing.tar", say=lambda _: None)
+        import_bundle(client, tmp_path / "missing.tar", say=quiet)
 
 
 def test_doctor_is_all_green_on_a_set_up_machine(client):
@@ -78,7 +79,7 @@ def test_too_little_disk_refuses_before_building_anything(client, local_only, mo
     monkeypatch.setattr(prov, "engine_facts", lambda c: dataclasses.replace(real(c), free_bytes=10**6))
     before = _base_ids(client)
     with pytest.raises(NotEnoughDisk, match=r"needs about \d+ GB free"):
-        prov.provision(client, force=True, say=lambda _: None)
+        prov.provision(client, force=True, say=quiet)
     assert _base_ids(client) == before
 
 
@@ -86,7 +87,7 @@ def test_an_unreachable_mirror_names_debootstrap_and_the_way_out(client, local_o
     monkeypatch.setenv("MULTISTAGE_DEBIAN_MIRROR", "http://127.0.0.1:9/debian")
     before = _base_ids(client)
     with pytest.raises(BaseImageUnavailable) as caught:
-        prov.provision(client, force=True, say=lambda _: None)
+        prov.provision(client, force=True, say=quiet)
     message = str(caught.value)
     assert "debootstrap failed" in message and "bundle import" in message
     assert _base_ids(client) == before, "a failed provisioning leaves the existing bases as they were"

@@ -5,6 +5,7 @@ import pytest
 from multistage import build
 from multistage.clean import clean
 from multistage.profiles import RECIPES, active_profile
+from multistage.progress import quiet
 
 
 @pytest.mark.runs_last
@@ -25,7 +26,7 @@ def test_clean_spares_user_images_and_containers(client, tmp_path, fixtures):
         fixtures / "two-stage", tag="multistage-tutorial/test-clean:1", client=client, progress=False
     )
     try:
-        result = clean(client, keep_bases=True, say=lambda _: None)
+        result = clean(client, keep_bases=True, say=quiet)
         assert client.images.get("user-owned/plain:1").id == user_plain.id
         assert client.images.get("user-owned/derived:1").id == user_derived.id
         assert user_container.id in {c.id for c in client.containers.list(all=True)}, (

@@ -21,22 +21,32 @@ from multistage.contents import layers_dataframe, unpacked_size
 from multistage.doctor import run_checks
 from multistage.harness import start_engine, stop_engine
 from multistage.profiles import RECIPES, RECIPES_BY_NAME
+from multistage.progress import quiet
 from multistage.runner import NOTEBOOKS, execute_notebook
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.extra_engine]
 
-
-@pytest.fixture(
-    scope="module",
-    params=["containerd", pytest.param("overlay2", marks=pytest.mark.extra_engine)],
+#: On overlay2, Docker 26 takes the path Engine 20.10 takes (BuildKit through the Engine API, the
+#: graph driver's sizes and layers), which ``make test`` runs every notebook on; what differs is
+#: the engine's version. These are the notebooks that meet behaviour that changed between the
+#: versions: the secret mount and both builders (00), the cgo binary and cache mounts (02), heredocs
+#: under both builders and cache mounts (07), and a learner's Dockerfile analysed and started (08).
+OVERLAY2_NOTEBOOKS = (
+    "00-overview-and-benefits.ipynb",
+    "02-go-example.ipynb",
+    "07-faster-rebuilds.ipynb",
+    "08-your-own-dockerfile.ipynb",
 )
+
+
+@pytest.fixture(scope="module", params=["containerd", "overlay2"])
 def engine(client, tmp_path_factory, request):
-    """Docker 26 with the containerd image store (in ``make test``), or overlay2 (``make test-engines``)."""
-    started = start_engine(client, request.param, say=lambda _: None)
+    """Docker 26 with the containerd image store, then with overlay2 (``make test-engines``)."""
+    started = start_engine(client, request.param, say=quiet)
     try:
         bundle = tmp_path_factory.mktemp("bundle") / "bases.tar"
-        export_bundle(client, bundle, say=lambda _: None, recipes=RECIPES)
-        import_bundle(started.connect(), bundle, say=lambda _: None)
+        export_bundle(client, bundle, say=quiet, recipes=RECIPES)
+        import_bundle(started.connect(), bundle, say=quiet)
         bundle.unlink()
         yield started
     finally:
@@ -63,7 +73,7 @@ def test_doctor_names_the_engine_its_store_and_the_builder_path(on_engine):
     assert checks["Builder"].ok
 
 
-def test_the_same_image_has_the_same_size_on_both_stores(client, on_engine, fixtures, tagger):
+def test_the_same_image_has_the_same_size_on_both_stores(client, on_engine, fixtures, tagger, exported_bytes):
     inner = on_engine.connect()
     base = RECIPES_BY_NAME["busybox"].tag
     assert inner.images.get(base).attrs["Size"] != client.images.get(base).attrs["Size"], (
@@ -78,14 +88,14 @@ def test_the_same_image_has_the_same_size_on_both_stores(client, on_engine, fixt
     assert here.size == there.size, "the same Dockerfile's image reports one size on both engines"
     if on_engine.store == "containerd":
         layers = layers_dataframe(inner, there)
-        assert round(layers["size_mb"].sum() * 1e6) == there.size, (
-            "the layer table adds up to the image's size"
+        assert round(layers["size_mb"].sum() * 1e6) == there.size == exported_bytes(inner, there.image_id), (
+            "the layer table adds up to the image's size, the bytes `docker export` of it holds"
         )
 
 
 def _run_and_read(notebook: str, tmp_path, engine: str) -> list[str]:
     """Run ``notebook`` top to bottom (it must pass) and return the lines its cells printed."""
-    run = execute_notebook(NOTEBOOKS / notebook, tmp_path, say=lambda _: None)
+    run = execute_notebook(NOTEBOOKS / notebook, tmp_path, say=quiet)
     assert not run.error, f"{notebook} failed on Docker 26 ({engine}): {run.error}"
     executed = nbformat.read(tmp_path / "notebooks" / notebook, as_version=4)
     return [
@@ -98,15 +108,20 @@ def _run_and_read(notebook: str, tmp_path, engine: str) -> list[str]:
 
 @pytest.mark.parametrize("notebook", sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")))
 def test_every_notebook_runs_on_docker_26(on_engine, notebook, tmp_path):
-    said = [
-        line for line in _run_and_read(notebook, tmp_path, on_engine.store) if line.startswith("Builder: ")
-    ]
+    if on_engine.store == "overlay2" and notebook not in OVERLAY2_NOTEBOOKS:
+        pytest.skip("on overlay2 only the notebooks that meet what changed since Engine 20.10 run")
+    printed = _run_and_read(notebook, tmp_path, on_engine.store)
+    said = [line for line in printed if line.startswith("Builder: ")]
     path = (
         "Builder: BuildKit (buildx " if on_engine.store == "containerd" else "Builder: BuildKit (Engine API)"
     )
     assert said and all(line.startswith(path) for line in said), (
         f"{notebook} names the builder path it used: {said}"
     )
+    if notebook.startswith("00") and on_engine.store == "containerd":
+        assert any(
+            "read the token (its fingerprint matches)" in x and "no layer holds" in x for x in printed
+        ), "through buildx, the secret mount's build reads the token and leaves it in no layer"
 
 
 def test_analyze_builds_a_heredoc_dockerfile_with_a_syntax_line_on_docker_26(on_engine, fixtures, tmp_path):

@@ -14,9 +14,10 @@ import pytest
 from multistage.containers import run_command
 from multistage.kit import pack, serve, stop
 from multistage.profiles import RECIPES_BY_NAME
+from multistage.progress import quiet
 from multistage.runner import NOTEBOOKS, ROOT, execute_notebook
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.extra_engine]  # make test-engines
 
 CUT = ["DOCKER-USER", "-i", "docker0", "!", "-o", "docker0", "-j", "DROP"]
 
@@ -67,9 +68,15 @@ def test_every_notebook_runs_from_the_kit_with_the_builds_cut_off_from_the_inter
     assert "Error" in cut_off, "with the rule in place a container cannot reach PyPI"
     served = serve(client, kit)
     try:
+        for url in (f"{served.npm}-/ping", served.pypi):
+            answer = run_command(
+                client,
+                python,
+                ["python", "-c", f"import urllib.request as u; print(u.urlopen({url!r}, timeout=10).status)"],
+            )
+            assert answer == "200", f"the kit's server at {url} answers a build container"
         for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
-            run = execute_notebook(notebook, tmp_path / "out", say=lambda _: None)
+            run = execute_notebook(notebook, tmp_path / "out", say=quiet)
             assert not run.error, f"{notebook.name} failed in the offline room: {run.error}"
     finally:
         stop(client)
-    assert served.npm.startswith("http://") and served.pypi.endswith("/root/pypi/+simple/")

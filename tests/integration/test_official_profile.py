@@ -19,9 +19,10 @@ import pytest
 from multistage import labels as lbl
 from multistage.harness import serve_document_images, start_engine, stop_engine
 from multistage.profiles import DOCUMENT_IMAGES, LOCAL_NAMESPACE, RECIPES_BY_NAME, REGISTRY_PROBES
+from multistage.progress import quiet
 from multistage.runner import NOTEBOOKS, execute_notebook
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.extra_engine]  # make test-engines
 
 STORE = "overlay2"
 
@@ -47,7 +48,7 @@ def _run_notebooks(names: list[str], out, monkeypatch, address: str) -> list[str
     texts = []
     for prefix in names:
         notebook = next(NOTEBOOKS.glob(f"{prefix}-*.ipynb"))
-        run = execute_notebook(notebook, out, say=lambda _: None)
+        run = execute_notebook(notebook, out, say=quiet)
         assert not run.error, f"{notebook.name} failed on the official profile: {run.error}"
         executed = nbformat.read(out / "notebooks" / notebook.name, as_version=4)
         for cell in executed.cells:
@@ -72,9 +73,9 @@ def _built_profiles(engine) -> set[str]:
 
 @pytest.fixture
 def official_engine(client):
-    engine = start_engine(client, STORE, mirror=True, gcr=True, say=lambda _: None)
+    engine = start_engine(client, STORE, mirror=True, gcr=True, say=quiet)
     try:
-        serve_document_images(client, engine, ("docker.io", "gcr.io"), say=lambda _: None)
+        serve_document_images(client, engine, ("docker.io", "gcr.io"), say=quiet)
         yield engine
     finally:
         stop_engine(client, STORE)
@@ -83,9 +84,9 @@ def official_engine(client):
 @pytest.fixture
 def mixed_engine(client):
     """Docker Hub answers through the mirror; gcr.io resolves to an address where nothing listens."""
-    engine = start_engine(client, STORE, mirror=True, say=lambda _: None)
+    engine = start_engine(client, STORE, mirror=True, say=quiet)
     try:
-        serve_document_images(client, engine, ("docker.io",), say=lambda _: None)
+        serve_document_images(client, engine, ("docker.io",), say=quiet)
         yield engine
     finally:
         stop_engine(client, STORE)

@@ -19,10 +19,11 @@ from multistage.clean import clean
 from multistage.engine import engine_facts, ensure_engine
 from multistage.errors import MultistageError
 from multistage.profiles import RECIPES_BY_NAME
+from multistage.progress import quiet
 from multistage.provision import base_status, provision
 from multistage.runner import NOTEBOOKS, execute_notebook
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.extra_engine]  # make test-engines
 
 SERVICE = "podman system service --time=0"
 
@@ -40,7 +41,7 @@ def podman(tmp_path_factory):
     patch.setenv("MULTISTAGE_ENGINE", "podman")
     before = _services()
     try:
-        client = ensure_engine(say=lambda _: None)
+        client = ensure_engine(say=quiet)
     except MultistageError as exc:
         patch.undo()
         if os.environ.get("CI"):
@@ -59,20 +60,20 @@ def test_every_notebook_runs_on_podman(podman, tmp_path):
     assert facts.kind == "Podman", (
         f"MULTISTAGE_ENGINE=podman reaches Podman, not {facts.kind} at {facts.host}"
     )
-    assert available_builders(podman, say=lambda _: None) == ("buildah",)
-    for status in provision(podman, say=lambda _: None):
+    assert available_builders(podman, say=quiet) == ("buildah",)
+    for status in provision(podman, say=quiet):
         assert status.current, f"{status.recipe.tag} provisioned into Podman's store"
     failed = {}
     for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
-        run = execute_notebook(notebook, tmp_path / "out", say=lambda _: None)
+        run = execute_notebook(notebook, tmp_path / "out", say=quiet)
         if run.error:
             failed[notebook.name] = run.error
     assert not failed, f"notebooks that failed on Podman: {failed}"
 
     bundle = tmp_path / "static.tar"
-    export_bundle(podman, bundle, say=lambda _: None, recipes=[RECIPES_BY_NAME["static"]])
+    export_bundle(podman, bundle, say=quiet, recipes=[RECIPES_BY_NAME["static"]])
     assert bundle.stat().st_size > 1e6, "a bundle is written from Podman's store"
-    clean(podman, keep_bases=True, say=lambda _: None)
+    clean(podman, keep_bases=True, say=quiet)
     left = [
         image.tags for image in podman.images.list() if any("multistage-tutorial/" in t for t in image.tags)
     ]

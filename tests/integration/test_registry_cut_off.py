@@ -19,6 +19,7 @@ from multistage import profiles
 from multistage.build import build
 from multistage.engine import apt_install, can_start_engine_here
 from multistage.profiles import LOCAL, RECIPES_BY_NAME, active_profile
+from multistage.progress import quiet
 
 PORT = 5077
 DISTROLESS = "gcr.io/distroless/static-debian12"
@@ -31,7 +32,7 @@ def registry(client, tmp_path):
     if shutil.which("docker-registry") is None:
         if not can_start_engine_here():
             pytest.skip("needs Debian's docker-registry (root on Debian/Ubuntu installs it)")
-        apt_install(["docker-registry"], say=lambda _: None)
+        apt_install(["docker-registry"], say=quiet)
     config = tmp_path / "config.yml"
     config.write_text(
         f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path / 'storage'}\n"

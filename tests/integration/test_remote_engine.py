@@ -24,9 +24,10 @@ from multistage.engine import connect, engine_facts, ports_published_here
 from multistage.errors import MultistageError
 from multistage.kit import serve
 from multistage.profiles import RECIPES
+from multistage.progress import quiet
 from multistage.runner import NOTEBOOKS, execute_notebook
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.extra_engine]  # make test-engines
 
 NETNS = "multistage-remote"
 HOST_SIDE, ENGINE_SIDE = "10.231.0.1", "10.231.0.2"
@@ -91,12 +92,12 @@ def test_a_remote_engine_builds_health_checks_and_runs_a_notebook(
     client, remote_engine, tmp_path, monkeypatch
 ):
     bundle = tmp_path / "bases.tar"
-    export_bundle(client, bundle, say=lambda _: None, recipes=RECIPES)
+    export_bundle(client, bundle, say=quiet, recipes=RECIPES)
     monkeypatch.setenv("DOCKER_HOST", remote_engine)
     remote = connect()
     assert not ports_published_here(), f"an engine at {remote_engine} publishes ports on its own machine"
     assert engine_facts(remote).free_bytes is None, "a remote engine's disk is not measured from here"
-    import_bundle(remote, bundle, say=lambda _: None)
+    import_bundle(remote, bundle, say=quiet)
 
     report = APPS["go"].build("multi", client=remote, progress=False)
     published = remote.containers.run(report.image_id, detach=True, ports={"8080/tcp": ("127.0.0.1", None)})
@@ -120,5 +121,5 @@ def test_a_remote_engine_builds_health_checks_and_runs_a_notebook(
         serve(remote, tmp_path)
 
     notebook = next(NOTEBOOKS.glob("02-*.ipynb"))
-    run = execute_notebook(notebook, tmp_path / "out", say=lambda _: None)
+    run = execute_notebook(notebook, tmp_path / "out", say=quiet)
     assert not run.error, f"{notebook.name} failed on the remote engine: {run.error}"

@@ -5,10 +5,11 @@ import uuid
 
 import pytest
 
-from multistage import BuildFailed, ContainerFailed, build
+from multistage import BuildFailed, ContainerFailed, active_profile, build
 from multistage.apps import APPS, copy_app
-from multistage.containers import smoke_test
+from multistage.containers import run_command, smoke_test
 from multistage.contents import facts, file_tree
+from multistage.progress import quiet
 
 pytestmark = pytest.mark.slow  # real builds of every variant or answer: minutes
 
@@ -105,3 +106,18 @@ def test_a_container_that_never_answers_times_out_and_is_removed(client, tmp_pat
     with pytest.raises(ContainerFailed, match="did not answer GET /health"):
         smoke_test(client, image, 8080, timeout=3)
     assert not client.containers.list(all=True, sparse=True, filters={"ancestor": image})
+
+
+@pytest.mark.parametrize("path", ["go", "fullstack/api"])
+def test_go_code_passes_its_tests_in_the_profiles_go_builder(client, path):
+    """``go test ./...`` in the image the Go stages build on, the source mounted read-only."""
+    builder = active_profile(client, say=quiet).resolve("golang:1.21")
+    output = run_command(
+        client,
+        builder,
+        ["sh", "-c", "cp -r /src /tmp/app && cd /tmp/app && go test ./..."],
+        mounts={APPS["go"].path.parent / path: "/src"},
+        environment={"GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod"},
+        timeout=300,
+    )
+    assert any(line.startswith("ok ") for line in output.splitlines()), output

@@ -45,8 +45,8 @@ def test_timeline_has_a_panel_per_builder_and_a_measured_title(recorded_report):
     reports = {b: recorded_report("unused-stage", b) for b in ("classic", "buildkit")}
     fig = timeline(reports)
     assert len(fig.axes) == 2
-    fast = min(reports, key=lambda b: reports[b].seconds)
-    assert fig._suptitle.get_text().startswith(f"{fast} finished")
+    # The fixture's unused stage sleeps; BuildKit skips it and the classic builder runs it.
+    assert fig._suptitle.get_text().startswith("buildkit finished")
     bars = [p for p in fig.axes[1].patches]
     assert len(bars) == len(reports["buildkit"].steps)
 
