@@ -25,10 +25,13 @@ setup: $(STAMP)
 run: setup
 	$(PY) -m multistage run
 
+# After a change: unit, integration and all nine notebooks on this machine's engine, and the
+# browser test.
 test: setup
 	$(PY) -m pytest -m "not extra_engine"
 
-# The further engine configurations (Docker 26 on overlay2; the containerd store is in `test`).
+# The other engines and rooms: Docker 26 (containerd store and overlay2, in a container on this
+# engine), Podman, a remote engine, the offline workshop kit, the official profile through a mirror.
 test-engines: setup
 	$(PY) -m pytest -m extra_engine
 
