@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -674,120 +675,154 @@ def _start_finding(detail: str) -> tuple[str, str, str]:
     )
 
 
-def findings(analysis: Analysis) -> list[Finding]:
-    """Concrete recommendations, most important first, each with what was measured that triggered it."""
-    found: list[tuple[str, str, str, str]] = []
-    final = analysis.final
+#: What a rule found: (code, what was measured that triggered it, the fix, the notebook that teaches it).
+_Found = tuple[str, str, str, str]
+
+
+def _rule_start_failed(analysis: Analysis) -> Iterator[_Found]:
     if analysis.start is not None and analysis.start.outcome == "failed":
-        code, (said, fix, notebook) = "start-failed", _start_finding(analysis.start.detail)
+        said, fix, notebook = _start_finding(analysis.start.detail)
         if (analysis.bases["requested"] != analysis.bases["used"]).any():
             said += (
                 " (built on local stand-ins, whose C library or file layout may differ from the images "
                 "named: see what differs, and check on the official profile before changing the Dockerfile)"
             )
-        found.append((code, said, fix, notebook))
-    if final.compilers:
-        found.append(
-            (
-                "compilers",
-                f"the final image carries compilers ({', '.join(final.compilers)})",
-                "build in an earlier stage and copy only the results into a runtime image",
-                "02",
-            )
+        yield "start-failed", said, fix, notebook
+
+
+def _rule_compilers(analysis: Analysis) -> Iterator[_Found]:
+    if analysis.final.compilers:
+        yield (
+            "compilers",
+            f"the final image carries compilers ({', '.join(analysis.final.compilers)})",
+            "build in an earlier stage and copy only the results into a runtime image",
+            "02",
         )
+
+
+def _rule_install_rerun(analysis: Analysis) -> Iterator[_Found]:
     for edit in analysis.edits:
         if edit.edit == "source edit" and any(_INSTALL.search(step) for step in edit.rerun):
-            found.append(
-                (
-                    "install-rerun",
-                    f"a source edit ({edit.file}) installs the dependencies again ({edit.seconds:.1f} s)",
-                    "copy the dependency manifests and install before copying the sources",
-                    "01, 06",
-                )
+            yield (
+                "install-rerun",
+                f"a source edit ({edit.file}) installs the dependencies again ({edit.seconds:.1f} s)",
+                "copy the dependency manifests and install before copying the sources",
+                "01, 06",
             )
+
+
+def _rule_dev_packages(analysis: Analysis) -> Iterator[_Found]:
     if analysis.dev_packages:
-        found.append(
-            (
-                "dev-packages",
-                f"node_modules in the final image holds {analysis.dev_packages} development packages",
-                "install production dependencies only (`npm ci --omit=dev`) for the final image",
-                "01",
-            )
+        yield (
+            "dev-packages",
+            f"node_modules in the final image holds {analysis.dev_packages} development packages",
+            "install production dependencies only (`npm ci --omit=dev`) for the final image",
+            "01",
         )
-    if final.runs_as_root:
-        found.append(
-            (
-                "root",
-                "the final image runs as root (no USER)",
-                "add a non-root USER to the final stage",
-                "03, 06",
-            )
+
+
+def _rule_root(analysis: Analysis) -> Iterator[_Found]:
+    if analysis.final.runs_as_root:
+        yield (
+            "root",
+            "the final image runs as root (no USER)",
+            "add a non-root USER to the final stage",
+            "03, 06",
         )
+
+
+def _rule_from_index(analysis: Analysis) -> Iterator[_Found]:
     numeric = sorted(
         {copy_source(i.value) or "" for i in copies_by_position(analysis.report.dockerfile_text)}
     )
     if numeric:
-        found.append(
-            (
-                "from-index",
-                f"COPY --from={', --from='.join(numeric)} refers to stages by position",
-                "name the stages (`FROM … AS build`) and copy `--from=build`",
-                "06",
-            )
+        yield (
+            "from-index",
+            f"COPY --from={', --from='.join(numeric)} refers to stages by position",
+            "name the stages (`FROM … AS build`) and copy `--from=build`",
+            "06",
         )
-    unneeded_tests = [
+
+
+def _rule_unneeded_test(analysis: Analysis) -> Iterator[_Found]:
+    unneeded = [
         s.label for s in analysis.stages if s.index not in analysis.needed and "test" in s.label.lower()
     ]
-    if unneeded_tests:
-        found.append(
-            (
-                "unneeded-test",
-                f"the target does not need the stage {', '.join(unneeded_tests)}: BuildKit (and Buildah) skip it, "
-                "tests included",
-                "make the final stage copy its artefact from the test stage",
-                "04",
-            )
+    if unneeded:
+        yield (
+            "unneeded-test",
+            f"the target does not need the stage {', '.join(unneeded)}: BuildKit (and Buildah) skip it, "
+            "tests included",
+            "make the final stage copy its artefact from the test stage",
+            "04",
         )
+
+
+def _rule_no_dockerignore(analysis: Analysis) -> Iterator[_Found]:
     if analysis.unignored_mb is None and analysis.context_mb > 1:
-        found.append(
-            (
-                "no-dockerignore",
-                f"no .dockerignore: {analysis.context_mb:.1f} MB of context is sent on every build",
-                "add a .dockerignore for what the build does not need",
-                "06",
-            )
+        yield (
+            "no-dockerignore",
+            f"no .dockerignore: {analysis.context_mb:.1f} MB of context is sent on every build",
+            "add a .dockerignore for what the build does not need",
+            "06",
         )
+
+
+def _rule_shell(analysis: Analysis) -> Iterator[_Found]:
+    final = analysis.final
     if final.shell and final.package_managers:
-        found.append(
-            (
-                "shell",
-                f"the final image has a shell ({final.shell}) and package managers ({', '.join(final.package_managers)})",
-                "a runtime without them (distroless, or scratch for a static binary) ships less",
-                "02, 06",
-            )
+        yield (
+            "shell",
+            f"the final image has a shell ({final.shell}) and package managers ({', '.join(final.package_managers)})",
+            "a runtime without them (distroless, or scratch for a static binary) ships less",
+            "02, 06",
         )
+
+
+def _rule_no_cache_mount(analysis: Analysis) -> Iterator[_Found]:
     unmounted: set[str] = set()
     for edit in analysis.edits:
         compiled = [s for s in edit.rerun if _COMPILE.search(s) and "--mount=type=cache" not in s]
         if compiled and edit.seconds > 5 and compiled[0] not in unmounted:
             unmounted.add(compiled[0])
-            found.append(
-                (
-                    "no-cache-mount",
-                    f"after a {edit.edit}, `{compiled[0][:60]}` ran again without a cache mount ({edit.seconds:.1f} s)",
-                    "mount the compiler's or package manager's cache (`RUN --mount=type=cache,…`)",
-                    "07",
-                )
+            yield (
+                "no-cache-mount",
+                f"after a {edit.edit}, `{compiled[0][:60]}` ran again without a cache mount ({edit.seconds:.1f} s)",
+                "mount the compiler's or package manager's cache (`RUN --mount=type=cache,…`)",
+                "07",
             )
+
+
+def _rule_hadolint(analysis: Analysis) -> Iterator[_Found]:
     lint = serious(analysis.lint)
     if len(lint):
-        found.append(
-            (
-                "hadolint",
-                f"hadolint reports {_count(len(lint), 'warning or error', 'warnings or errors')} "
-                f"({', '.join(sorted(set(lint['code'])))})",
-                "fix them or say why not in a comment",
-                "06",
-            )
+        yield (
+            "hadolint",
+            f"hadolint reports {_count(len(lint), 'warning or error', 'warnings or errors')} "
+            f"({', '.join(sorted(set(lint['code'])))})",
+            "fix them or say why not in a comment",
+            "06",
         )
+
+
+#: The rules, most important first: a final image that cannot start, then what it ships, then
+#: what slows rebuilds, then style.
+RULES = (
+    _rule_start_failed,
+    _rule_compilers,
+    _rule_install_rerun,
+    _rule_dev_packages,
+    _rule_root,
+    _rule_from_index,
+    _rule_unneeded_test,
+    _rule_no_dockerignore,
+    _rule_shell,
+    _rule_no_cache_mount,
+    _rule_hadolint,
+)
+
+
+def findings(analysis: Analysis) -> list[Finding]:
+    """Concrete recommendations, most important first, each with what was measured that triggered it."""
+    found = [item for rule in RULES for item in rule(analysis)]
     return [Finding(rank, *item) for rank, item in enumerate(found, 1)]
