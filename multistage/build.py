@@ -163,7 +163,9 @@ def build(
             recording.close()
     seconds = time.monotonic() - started
     if parsed.error or not parsed.image_id:
-        raise _failure(parsed, text, builder, stages)
+        failure = _failure(parsed, text, builder, stages)
+        failure.seconds = round(seconds, 3)
+        raise failure
     image = client.images.get(parsed.image_id)
     return BuildReport(
         image_id=image.id,

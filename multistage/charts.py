@@ -119,15 +119,16 @@ def build_seconds(reports: dict[str, BuildReport], subject: str = "") -> Figure:
     +10.4 s"). Neither turns a 0.1 s build into an inflated "100× faster".
     """
     labels = list(reports)
-    seconds = np.array([reports[k].seconds for k in labels])
+    # The title compares the values the bars show, so a reader can redo it.
+    seconds = np.array([_shown(reports[k].seconds) for k in labels])
     fig, ax = plt.subplots(figsize=(7, 3.4))
     bars = ax.bar(labels, seconds, color="#3b75af")
-    _label_bars(ax, bars, [f"{value:.1f} s" for value in seconds], fontsize=9)
+    _label_bars(ax, bars, [f"{_seconds_text(value)} s" for value in seconds], fontsize=9)
     ax.set_ylabel("Build time (s)")
     others = list(zip(labels[1:], seconds[1:], strict=True))
     if not others:  # one builder on this engine: nothing to compare it with
         finding = f"{labels[0]} build {seconds[0]:.1f} s"
-    elif all(value <= seconds[0] for _, value in others):
+    elif seconds[0] > 0 and all(value <= seconds[0] for _, value in others):
         compared = ", ".join(f"{label} {_percent(value / seconds[0])}" for label, value in others)
         finding = f"{compared} of the {labels[0]} build's time"
     else:
@@ -138,6 +139,15 @@ def build_seconds(reports: dict[str, BuildReport], subject: str = "") -> Figure:
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(fig, next(iter(reports.values())).profile, "each bar: one build's wall time")
     return fig
+
+
+def _shown(seconds: float) -> float:
+    """Seconds as a bar's label shows them: hundredths under one second, tenths above."""
+    return round(seconds, 2) if seconds < 1 else round(seconds, 1)
+
+
+def _seconds_text(seconds: float) -> str:
+    return f"{seconds:.2f}" if seconds < 1 else f"{seconds:.1f}"
 
 
 def _percent(share: float) -> str:
@@ -245,17 +255,18 @@ def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edi
     width = 0.8 / len(names)
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     for index, name in enumerate(names):
-        values = [scenario_sets[name].rebuilds[e].seconds for e in edits]
+        values = [_shown(scenario_sets[name].rebuilds[e].seconds) for e in edits]
         positions = np.arange(len(edits)) + index * width
         bars = ax.bar(positions, values, width, label=name)
-        _label_bars(ax, bars, [f"{value:.1f}" for value in values], fontsize=8)
+        _label_bars(ax, bars, [_seconds_text(value) for value in values], fontsize=8)
     ax.set_xticks(np.arange(len(edits)) + width * (len(names) - 1) / 2, edits)
     ax.set_ylabel("Rebuild time (s)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     # Compare like with like: only Dockerfiles built by the same builder as the first one.
     builder = scenario_sets[names[0]].baseline.builder
     same = [name for name in names if scenario_sets[name].baseline.builder == builder]
-    times = {name: scenario_sets[name].rebuilds[edit].seconds for name in same}
+    # Compared as the bars show them, so a reader can redo the ratio.
+    times = {name: _shown(scenario_sets[name].rebuilds[edit].seconds) for name in same}
     fast, slow = min(times, key=times.__getitem__), max(times, key=times.__getitem__)
     if len(same) > 1 and times[fast] > 0:
         under = f" under {builder}" if len(same) < len(names) else ""

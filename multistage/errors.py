@@ -75,6 +75,8 @@ class BuildFailed(_WithLogTail):
         line: The Dockerfile line of the failing step, or the line a parse error names
             (``None`` when the engine names none).
         log_tail: The last lines the build printed, the error line included.
+        seconds: How long the build ran before it failed, as its progress line says (``None``
+            when it never started).
     """
 
     log_name = "build log"
@@ -85,10 +87,12 @@ class BuildFailed(_WithLogTail):
         step: str | None = None,
         log_tail: list[str] | None = None,
         line: int | None = None,
+        seconds: float | None = None,
     ):
         super().__init__(message, log_tail)
         self.step = step
         self.line = line
+        self.seconds = seconds
 
 
 class ContainerFailed(_WithLogTail):

@@ -74,8 +74,8 @@ def hadolint(dockerfiles: dict[str, str | Path]) -> pd.DataFrame:
     """Lint Dockerfiles (label -> path or text) with their ``FROM`` lines resolved.
 
     Returns:
-        One row per finding: ``dockerfile``, ``line``, ``code`` (e.g. ``DL3007``), ``level``
-        and ``message``; empty when every file is clean.
+        One row per finding: ``dockerfile``, ``line``, ``text`` (that line, as written), ``code``
+        (e.g. ``DL3007``), ``level`` and ``message``; empty when every file is clean.
     """
     binary = hadolint_binary()
     rows = []
@@ -94,14 +94,17 @@ def hadolint(dockerfiles: dict[str, str | Path]) -> pd.DataFrame:
                 raise MultistageError(
                     f"hadolint could not read {label}: {done.stderr.strip() or done.stdout.strip()}"
                 )
+            lines = text.splitlines()
             for finding in json.loads(done.stdout or "[]"):
+                number = finding["line"]
                 rows.append(
                     {
                         "dockerfile": label,
-                        "line": finding["line"],
+                        "line": number,
+                        "text": lines[number - 1].strip()[:80] if 0 < number <= len(lines) else "",
                         "code": finding["code"],
                         "level": finding["level"],
                         "message": finding["message"],
                     }
                 )
-    return pd.DataFrame(rows, columns=["dockerfile", "line", "code", "level", "message"])
+    return pd.DataFrame(rows, columns=["dockerfile", "line", "text", "code", "level", "message"])

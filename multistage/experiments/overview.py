@@ -112,7 +112,10 @@ class SecretMount:
                 "this file with the same token"
             )
         held = "no layer holds" if not self.token_files else f"{len(self.token_files)} layer file(s) hold"
-        return f"`{self.report.command}`: the build {read}, and {held} a file called token or token.txt."
+        return (
+            f"Built through docker buildx, which opens the secret's session (`{self.report.command}`): "
+            f"the build {read}, and {held} a file called token or token.txt."
+        )
 
 
 def secret_mount(client: docker.DockerClient | None = None, progress: bool = True) -> SecretMount:

@@ -78,5 +78,9 @@ def test_every_notebook_runs_from_the_kit_with_the_builds_cut_off_from_the_inter
         for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
             run = execute_notebook(notebook, tmp_path / "out", say=quiet)
             assert not run.error, f"{notebook.name} failed in the offline room: {run.error}"
+            printed = (tmp_path / "out" / "notebooks" / notebook.name).read_text()
+            assert "Base-image profile: local (the workshop kit is served" in printed, (
+                f"{notebook.name}'s profile line says the kit is in use, as the instructor guide tells the room"
+            )
     finally:
         stop(client)

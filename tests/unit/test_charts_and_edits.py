@@ -38,10 +38,11 @@ def test_size_chart_titles_the_ratio_on_a_linear_scale(recorded_report):
 def test_build_time_chart_titles_shares_of_the_first_build_not_inflated_ratios(recorded_report):
     cold = recorded_report("two-stage", recording="two-stage-cold.jsonl")
     cached = recorded_report("two-stage", recording="two-stage-cached.jsonl")
-    # The recordings' builds took 1.008 s and 0.008 s: 0.8 % (a share under 10 % keeps a decimal).
+    # The recordings' builds took 1.008 s and 0.008 s, shown as 1.0 s and 0.01 s: 1.0 % (a share
+    # under 10 % keeps a decimal), the ratio of what the bars show.
     assert (cold.seconds, cached.seconds) == (1.008, 0.008)
     fig = build_seconds({"cold": cold, "no change": cached}, subject="Go")
-    assert fig.axes[0].get_title() == "Go: no change 0.8% of the cold build's time"
+    assert fig.axes[0].get_title() == "Go: no change 1.0% of the cold build's time"
     slower = build_seconds({"cached": cached, "cold": cold}).axes[0].get_title()
     assert slower == "cold +1.0 s against the cached build"
 
