@@ -50,9 +50,9 @@ from .dockerfile import (
     reachable,
     read_dockerfile,
 )
+from .edits import COMMENTS, rebuild_after_edits
 from .engine import client_or_connect, engine_major
 from .errors import BuildFailed, DockerfileError, UsageError
-from .experiments.edits import COMMENTS, rebuild_after_edits
 from .labels import BUILD_NAMESPACE
 from .lint import hadolint, serious
 from .pages import offline_page

@@ -11,7 +11,7 @@ from matplotlib.patches import FancyBboxPatch, Patch
 
 from . import commands
 from .dockerfile import Stage, reachable
-from .experiments.edits import ScenarioSet
+from .edits import ScenarioSet
 from .profiles import LOCAL_NAMESPACE
 from .results import BuildReport, mb, ratio_text
 

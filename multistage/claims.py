@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import settings
-from .experiments.edits import ScenarioSet
+from .edits import ScenarioSet
 from .experiments.overview import BuilderPattern, SecretLeak
 from .profiles import LOCAL_NAMESPACE
 from .results import BuildReport, ratio_text

@@ -16,9 +16,9 @@ from .cache import cache_root, write_atomically
 from .containers import smoke_test
 from .contents import facts, files_by_stage, node_modules
 from .dockerfile import copies_by_position, parse_stages, reachable
+from .edits import run_scenarios
 from .engine import client_or_connect
 from .errors import MultistageError
-from .experiments.edits import run_scenarios
 from .experiments.faster_rebuilds import mount_builder
 from .experiments.named_stages import FAILING_TESTS
 from .experiments.overview import BuilderPattern

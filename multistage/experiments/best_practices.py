@@ -15,12 +15,12 @@ from ..buildkit import context_tar
 from ..containers import copy_from_image, smoke_test
 from ..contents import facts, file_tree
 from ..dockerfile import parse_stages
+from ..edits import ScenarioSet, run_scenarios
 from ..engine import client_or_connect
 from ..errors import UnknownName
 from ..profiles import active_profile
 from ..progress import experiment, quiet
 from ..results import mb
-from .edits import ScenarioSet, run_scenarios
 from .named_stages import stage_use
 
 __all__ = [
@@ -128,7 +128,7 @@ def orderings(
         dockerfiles: Label -> Dockerfile (default: the document's order, dependency files
             first, against ``Dockerfile.source-first``).
         builders: Builders to run each under (``None``: every builder the engine offers).
-        edits: Names from :data:`~multistage.experiments.edits.EDITS`.
+        edits: Names from :data:`~multistage.edits.EDITS`.
         client: Docker client.
         progress: Show progress bars.
 

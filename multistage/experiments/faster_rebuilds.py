@@ -11,10 +11,10 @@ import pandas as pd
 from ..apps import APPS
 from ..build import available_builders, build, default_builder
 from ..dockerfile import Listing, listing
+from ..edits import run_scenarios
 from ..engine import client_or_connect
 from ..errors import BuildFailed, UnknownName
 from ..progress import experiment, quiet
-from .edits import run_scenarios
 
 __all__ = [
     "MOUNTS",

@@ -18,10 +18,10 @@ from ..build import build, buildx_works
 from ..cache import cache_root, write_atomically
 from ..containers import copy_from_image
 from ..contents import LayerHit, export_cost, find_in_layers
+from ..edits import run_scenarios
 from ..engine import client_or_connect
 from ..progress import experiment
 from ..results import BuildReport
-from .edits import run_scenarios
 
 #: What a token made by :func:`_machine_token` looks like; anything else (an empty file) is replaced.
 _TOKEN = re.compile(r"tutorial-token-[0-9a-f]{32}")

@@ -20,7 +20,7 @@ from multistage.charts import (  # noqa: E402
     stage_graph,
 )
 from multistage.dockerfile import parse_stages  # noqa: E402
-from multistage.experiments.edits import EDITS, IGNORED_FILE, ScenarioSet, apply_edit  # noqa: E402
+from multistage.edits import EDITS, IGNORED_FILE, ScenarioSet, apply_edit  # noqa: E402
 
 
 def test_size_chart_titles_the_ratio_on_a_linear_scale(recorded_report):

@@ -9,7 +9,7 @@ PACKAGE = ROOT / "multistage"
 
 
 def documented_order() -> list[str]:
-    """The modules of the architecture table, lowest first (``experiments/edits`` -> ``experiments.edits``)."""
+    """The modules of the architecture table, lowest first (``experiments/overview`` -> ``experiments.overview``)."""
     text = (ROOT / "docs" / "architecture.md").read_text()
     table = text.split("## The layers, lowest first", 1)[1].split("\n## ", 1)[0]
     return [name.replace("/", ".") for name in re.findall(r"^\| `([\w/]+)` \|", table, re.M)]

@@ -13,11 +13,11 @@ from pathlib import Path
 import docker
 import pandas as pd
 
-from ..apps import SampleApp, copy_app, sample_app
-from ..build import build
-from ..errors import UnknownName
-from ..progress import experiment
-from ..results import BuildReport
+from .apps import SampleApp, copy_app, sample_app
+from .build import build
+from .errors import UnknownName
+from .progress import experiment
+from .results import BuildReport
 
 __all__ = [
     "EDITS",
