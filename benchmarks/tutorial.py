@@ -32,9 +32,9 @@ from pathlib import Path
 
 from multistage.bundle import export_bundle, import_bundle
 from multistage.clean import clean
-from multistage.contents import cache_dir
 from multistage.engine import connect, engine_facts
 from multistage.harness import STORES, start_engine, stop_engine
+from multistage.listings import cache_dir
 from multistage.profiles import RECIPES
 from multistage.runner import BUILD, NOTEBOOKS, SLOW_CELL_SECONDS, execute_notebook
 

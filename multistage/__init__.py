@@ -3,10 +3,11 @@
 The layers, lowest first; a module imports only from modules listed before it (docs/architecture.md):
 
 - ``errors``, ``labels``, ``results`` (BuildReport, Step), ``progress``
-- ``engine`` (reach a Docker engine), ``dockerfile`` (the one parser)
+- ``engine`` (reach a Docker engine), ``dockerfile`` (the one parser), ``listings`` (an image's layers,
+  read once), ``contents`` (what is inside an image)
 - ``classic``, ``buildkit`` — the two builders: start a build, turn its messages into steps
 - ``profiles`` (which base images), ``bases`` (any Dockerfile's bases mapped), ``build`` (the one build function), ``provision``
-- ``containers``, ``contents`` (what is inside an image), ``apps`` (the sample apps)
+- ``containers``, ``apps`` (the sample apps), ``edits`` (edit and rebuild)
 - ``experiments`` (one module per notebook), ``lint``, ``charts``, ``analyze``, ``claims``, ``exercises``
 - ``clean``, ``bundle``, ``doctor``, ``runner`` (``make run``), ``cli``
 """

@@ -34,7 +34,6 @@ from .contents import (
     Surface,
     attack_surface,
     facts,
-    image_size,
     largest_paths,
     layers_dataframe,
     node_modules,
@@ -55,6 +54,7 @@ from .engine import client_or_connect, engine_major
 from .errors import BuildFailed, DockerfileError, UsageError
 from .labels import BUILD_NAMESPACE
 from .lint import hadolint, serious
+from .listings import image_size
 from .pages import offline_page
 from .profiles import active_profile
 from .progress import experiment, quiet

@@ -16,7 +16,6 @@ import urllib3
 
 from . import buildkit, buildx, classic
 from . import labels as lbl
-from .contents import image_size
 from .dockerfile import (
     image_bases,
     numbered_instructions,
@@ -27,6 +26,7 @@ from .dockerfile import (
 )
 from .engine import client_or_connect, engine_kind, engine_major
 from .errors import BuildFailed, EngineUnavailable, MultistageError
+from .listings import image_size
 from .profiles import Profile, active_profile
 from .progress import BuildProgress, quiet, shorten
 from .results import LOG_TAIL, BuildReport, BuildRequest, ParsedStream, Step, work_counts

@@ -13,11 +13,12 @@ from ..apps import APPS, copy_app
 from ..build import available_builders, default_builder
 from ..buildkit import context_tar
 from ..containers import copy_from_image, smoke_test
-from ..contents import facts, file_tree
+from ..contents import facts
 from ..dockerfile import parse_stages
 from ..edits import ScenarioSet, run_scenarios
 from ..engine import client_or_connect
 from ..errors import UnknownName
+from ..listings import file_tree
 from ..profiles import active_profile
 from ..progress import experiment, quiet
 from ..results import mb

@@ -17,9 +17,9 @@ from ..apps import APPS, copy_app
 from ..build import build, buildx_works
 from ..cache import cache_root, write_atomically
 from ..containers import copy_from_image
-from ..contents import LayerHit, export_cost, find_in_layers
 from ..edits import run_scenarios
 from ..engine import client_or_connect
+from ..listings import LayerHit, export_cost, find_in_layers
 from ..progress import experiment
 from ..results import BuildReport
 

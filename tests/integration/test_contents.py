@@ -1,7 +1,8 @@
 """Reading real images' files and layers without running them."""
 
 from multistage import build
-from multistage.contents import facts, file_tree, largest_paths, layers_dataframe
+from multistage.contents import facts, largest_paths, layers_dataframe
+from multistage.listings import file_tree
 from multistage.profiles import active_profile
 
 

@@ -17,9 +17,10 @@ import pytest
 from multistage.analyze import analyze
 from multistage.build import build
 from multistage.bundle import export_bundle, import_bundle
-from multistage.contents import layers_dataframe, unpacked_size
+from multistage.contents import layers_dataframe
 from multistage.doctor import run_checks
 from multistage.harness import start_engine, stop_engine
+from multistage.listings import unpacked_size
 from multistage.profiles import RECIPES, RECIPES_BY_NAME
 from multistage.progress import quiet
 from multistage.runner import NOTEBOOKS, execute_notebook

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from multistage.apps import APPS
-from multistage.contents import file_tree
 from multistage.exercises import (
     check_go_cache_mount,
     check_go_small_image,
@@ -19,6 +18,7 @@ from multistage.exercises import (
     check_third_stage,
 )
 from multistage.experiments.overview import builder_pattern
+from multistage.listings import file_tree
 
 pytestmark = pytest.mark.slow  # real builds of every variant or answer: minutes
 

@@ -8,7 +8,8 @@ import pytest
 from multistage import BuildFailed, ContainerFailed, active_profile, build
 from multistage.apps import APPS, copy_app
 from multistage.containers import run_command, smoke_test
-from multistage.contents import facts, file_tree
+from multistage.contents import facts
+from multistage.listings import file_tree
 from multistage.progress import quiet
 
 pytestmark = pytest.mark.slow  # real builds of every variant or answer: minutes

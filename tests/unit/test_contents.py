@@ -4,12 +4,10 @@ import io
 import json
 import tarfile
 
-from multistage.contents import (
+from multistage.contents import _package_of, apk_packages, instruction_from_history
+from multistage.listings import (
     LayerListing,
     _layer_files,
-    _package_of,
-    apk_packages,
-    instruction_from_history,
     merge_layers,
     merge_listings,
     read_image_archive,

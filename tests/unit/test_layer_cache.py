@@ -11,7 +11,7 @@ import tarfile
 
 import pytest
 
-from multistage import contents
+from multistage import listings
 from multistage.errors import MultistageError
 
 
@@ -78,15 +78,15 @@ def cache(tmp_path, monkeypatch):
 
 def test_an_image_is_exported_once_and_its_layers_are_then_read_from_the_cache():
     engine = _FakeEngine([BASE, TOP])
-    first = contents.layer_listings(engine, "img")
+    first = listings.layer_listings(engine, "img")
     assert engine.exports == 1
-    again = contents.layer_listings(_FakeEngine([BASE, TOP]), "img")
+    again = listings.layer_listings(_FakeEngine([BASE, TOP]), "img")
     assert again == first
-    assert len(list(contents.cache_dir().glob("sha256-*.json.gz"))) == 2
+    assert len(list(listings.cache_dir().glob("sha256-*.json.gz"))) == 2
 
 
 def test_root_level_whiteouts_and_dot_files_keep_their_meaning():
-    tree = contents.merge_listings(contents.layer_listings(_FakeEngine([BASE, TOP]), "img"))
+    tree = listings.merge_listings(listings.layer_listings(_FakeEngine([BASE, TOP]), "img"))
     assert tree.resolve("/etc/secret.txt") is None, "`.wh.etc` at the root deletes /etc"
     assert tree.is_file("/root/.bashrc") and tree.is_file("/.profile")
     assert tree.resolve("/app/token.txt") is None
@@ -94,32 +94,32 @@ def test_root_level_whiteouts_and_dot_files_keep_their_meaning():
 
 
 def test_a_layer_shared_by_two_images_is_listed_once():
-    contents.layer_listings(_FakeEngine([BASE]), "base")
+    listings.layer_listings(_FakeEngine([BASE]), "base")
     engine = _FakeEngine([BASE, TOP])
-    contents.layer_listings(engine, "app")
+    listings.layer_listings(engine, "app")
     assert engine.exports == 1, "the top layer was new, so the image was exported once"
-    assert len(list(contents.cache_dir().glob("*.json.gz"))) == 2
+    assert len(list(listings.cache_dir().glob("*.json.gz"))) == 2
 
 
 def test_a_deleted_file_is_found_in_its_layer_with_one_export_even_when_uncached():
     engine = _FakeEngine([BASE, TOP])
-    hits = contents.find_in_layers(engine, "img", "token.txt")
+    hits = listings.find_in_layers(engine, "img", "token.txt")
     assert [(h.layer, h.path, h.content) for h in hits] == [(0, "/app/token.txt", b"t0k3n")]
     assert engine.exports == 1
     cached = _FakeEngine([BASE, TOP])
-    assert contents.find_in_layers(cached, "img", "missing.txt") == [] and cached.exports == 0
+    assert listings.find_in_layers(cached, "img", "missing.txt") == [] and cached.exports == 0
 
 
 def test_an_unreadable_cache_file_is_made_again():
-    contents.layer_listings(_FakeEngine([BASE, TOP]), "img")
-    for path in contents.cache_dir().glob("*.json.gz"):
+    listings.layer_listings(_FakeEngine([BASE, TOP]), "img")
+    for path in listings.cache_dir().glob("*.json.gz"):
         path.write_bytes(b"\x1f\x8b truncated")
     engine = _FakeEngine([BASE, TOP])
-    assert len(contents.layer_listings(engine, "img")) == 2 and engine.exports == 1
+    assert len(listings.layer_listings(engine, "img")) == 2 and engine.exports == 1
 
 
 def test_an_export_that_holds_other_layers_than_the_image_lists_is_refused_before_anything_is_written():
     engine = _FakeEngine([BASE, TOP], listed=["sha256:" + "0" * 64, "sha256:" + "1" * 64])
     with pytest.raises(MultistageError, match="holds other layers than the image lists"):
-        contents.layer_listings(engine, "img")
-    assert not list(contents.cache_dir().glob("*.json.gz"))
+        listings.layer_listings(engine, "img")
+    assert not list(listings.cache_dir().glob("*.json.gz"))
