@@ -404,9 +404,9 @@ OBSTACLES: tuple[Obstacle, ...] = (
         stand_in=True,
     ),
     Obstacle(
-        re.compile(r"\b(yarn|corepack|pnpm): (command )?not found"),
-        "the local node stand-in has no yarn, corepack or pnpm (the official node images ship yarn "
-        "and corepack); use the official profile where Docker Hub answers.",
+        re.compile(r"\b(corepack|pnpm): (command )?not found"),
+        "the local node stand-ins have no corepack or pnpm (the official node images ship corepack, "
+        "which fetches pnpm or a newer yarn); use the official profile where Docker Hub answers.",
         network=False,
         stand_in=True,
     ),

@@ -91,6 +91,13 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "golang", re.compile(r"golang(:|$)"), "golang:1.21", "Go 1.21", "glibc", ("golang:1.26", "Go 1.26")
     ),
+    Family(
+        "gcc",
+        re.compile(r"gcc(:|$)"),
+        "buildpack-deps:bookworm",
+        "Debian 12's gcc 12 and build-essential",
+        "glibc",
+    ),
     Family("alpine", re.compile(r"alpine(:|$)"), "alpine:latest", "busybox and musl", "musl"),
     Family("debian", re.compile(r"debian(:|$)"), "debian:bookworm-slim", "Debian 12", "glibc"),
     Family("nginx", re.compile(r"nginx(:|$)"), "nginx:alpine", "Debian's nginx", "glibc"),

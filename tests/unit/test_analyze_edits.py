@@ -108,11 +108,11 @@ def test_the_alpine_stand_ins_apk_refusal_is_named_as_the_obstacle():
 
 def test_a_tool_the_official_node_image_has_and_the_stand_in_lacks_is_named():
     failed = BuildFailed(
-        "Step 5/28 `RUN yarn install` (line 20) failed under the buildkit builder: exit code: 127",
-        "RUN yarn install",
-        ["/bin/sh: 1: yarn: not found"],
+        "Step 5/28 `RUN corepack enable` (line 20) failed under the buildkit builder: exit code: 127",
+        "RUN corepack enable",
+        ["/bin/sh: 1: corepack: not found"],
     )
-    assert str(_named_obstacle(failed, stood_in=True)).startswith("the local node stand-in has no yarn")
+    assert str(_named_obstacle(failed, stood_in=True)).startswith("the local node stand-ins have no corepack")
 
 
 def test_a_tool_named_in_a_log_is_no_obstacle_without_a_network_failure():

@@ -22,6 +22,8 @@ from multistage.profiles import LOCAL, OFFICIAL, UV_VERSION
         ("gcr.io/distroless/static-debian11", "distroless static"),
         ("gcr.io/distroless/base-debian12:nonroot", "distroless base/cc"),
         ("gcr.io/distroless/cc-debian11", "distroless base/cc"),
+        ("gcc:6", "gcc"),
+        ("gcc:14.2", "gcc"),
     ],
 )
 def test_each_family_has_a_stand_in(ref, family):
