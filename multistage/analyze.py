@@ -469,7 +469,7 @@ def _named_obstacle(exc: BuildFailed, stood_in: bool) -> BuildFailed:
     )
     if found is None:
         return exc
-    return BuildFailed(f"{found.sentence} {exc.args[0]}", exc.step, exc.log_tail, exc.line)
+    return BuildFailed(f"{found.sentence} {exc.args[0]}", exc.step, exc.log_tail, exc.line, exc.seconds)
 
 
 def _refuse_heredocs(text: str, registry_reachable: bool, client: docker.DockerClient) -> None:

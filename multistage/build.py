@@ -25,7 +25,7 @@ from .dockerfile import (
     stage_list,
 )
 from .engine import client_or_connect, engine_kind, engine_major
-from .errors import BuildFailed, EngineUnavailable, MultistageError
+from .errors import BuildFailed, EngineUnavailable, MultistageError, UsageError
 from .listings import image_size
 from .profiles import Profile, active_profile
 from .progress import BuildProgress, quiet, shorten
@@ -305,10 +305,10 @@ def read_recording(path: str | Path) -> list[tuple[float, dict]]:
 def _dockerfile_text(context: Path, dockerfile: str, builder: str | None) -> str:
     """Check the request before anything is sent, and return the Dockerfile's text."""
     if builder is not None and builder not in BUILDERS:
-        raise MultistageError(f"There is no builder {builder!r}; use one of: {', '.join(BUILDERS)}.")
+        raise UsageError(f"There is no builder {builder!r}; use one of: {', '.join(BUILDERS)}.")
     path = context / dockerfile
     if not path.is_file():
-        raise MultistageError(
+        raise UsageError(
             f"There is no {dockerfile} in {context}; pass the Dockerfile's path relative to the context."
         )
     return read_dockerfile(path)

@@ -127,12 +127,15 @@ def build_seconds(reports: dict[str, BuildReport], subject: str = "") -> Figure:
     ax.set_ylabel("Build time (s)")
     others = list(zip(labels[1:], seconds[1:], strict=True))
     if not others:  # one builder on this engine: nothing to compare it with
-        finding = f"{labels[0]} build {seconds[0]:.1f} s"
+        finding = f"{labels[0]} build {_seconds_text(seconds[0])} s"
     elif seconds[0] > 0 and all(value <= seconds[0] for _, value in others):
         compared = ", ".join(f"{label} {_percent(value / seconds[0])}" for label, value in others)
         finding = f"{compared} of the {labels[0]} build's time"
     else:
-        compared = ", ".join(f"{label} {value - seconds[0]:+.1f} s" for label, value in others)
+        compared = ", ".join(
+            f"{label} {'+' if value >= seconds[0] else '-'}{_seconds_text(abs(value - seconds[0]))} s"
+            for label, value in others
+        )
         finding = f"{compared} against the {labels[0]} build"
     ax.set_title(f"{subject + ': ' if subject else ''}{finding}", fontsize=10)
     ax.margins(y=0.15)

@@ -208,16 +208,17 @@ def first_start(client: docker.DockerClient, image: str, wait: float = 5.0) -> S
                 logs = container.logs(stdout=True, stderr=True).decode(errors="replace")
                 return StartResult("failed", f"exit code {code}: {_first_error(logs)}", seconds, command)
             time.sleep(0.2)
-        listening = [
-            p
-            for p in exposed
-            if (_accepts(container, p) if here else _accepts_from_helper(client, container, p))
-        ]
-        detail = (
-            f"listening on {', '.join(listening)}"
-            if listening
-            else (f"not accepting connections on {', '.join(exposed)}" if exposed else "no port exposed")
-        )
+        answers = {
+            p: _accepts(container, p) if here else _accepts_from_helper(client, container, p) for p in exposed
+        }
+        listening = [p for p, answer in answers.items() if answer is True]
+        unknown = [answer for answer in answers.values() if isinstance(answer, str)]
+        if listening:
+            detail = f"listening on {', '.join(listening)}"
+        elif unknown:
+            detail = f"whether it listens is not known: {unknown[0]}"
+        else:
+            detail = f"not accepting connections on {', '.join(exposed)}" if exposed else "no port exposed"
         return StartResult("running", detail, wait, command)
     finally:
         container.remove(force=True)
@@ -324,7 +325,7 @@ except Exception as e:
 _HELPER_ACCEPTS = """
 import socket, sys
 try:
-    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1) as c:
+    with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1) as c:
         c.settimeout(1)
         print("yes" if c.recv(1) != b"" else "no")
 except TimeoutError:
@@ -334,14 +335,16 @@ except OSError:
 """
 
 
-def _accepts_from_helper(client: docker.DockerClient, container, port: str) -> bool:
+def _accepts_from_helper(client: docker.DockerClient, container, port: str) -> bool | str:
     """Whether the program listens on ``port`` (``8080/tcp``), asked from a helper in its network.
 
-    For an engine on another machine, whose published ports this machine cannot reach; the
-    helper connects inside the app's own network, where nothing stands between it and the program.
+    For an engine on another machine, whose published ports this machine cannot reach. The
+    helper connects to the container's own address, as a published port would (a program that
+    listens only on 127.0.0.1 does not count). A sentence instead of a yes or no when the helper
+    could not tell.
     """
-    answer = _run_helper(client, container, [_HELPER_ACCEPTS, port.split("/")[0]])
-    return answer.strip() == "yes"
+    answer = _run_helper(client, container, [_HELPER_ACCEPTS, _address(container), port.split("/")[0]])
+    return {"yes": True, "no": False}.get(answer.strip(), answer.strip())
 
 
 def _get_from_helper(client: docker.DockerClient, container, port: int, path: str) -> tuple[int, str] | str:
@@ -350,7 +353,7 @@ def _get_from_helper(client: docker.DockerClient, container, port: int, path: st
     For an engine on another machine, whose published ports this machine cannot reach. The
     helper is the profile's Python runtime image, which every profile has on the engine.
     """
-    output = _run_helper(client, container, [_HELPER_GET, f"http://127.0.0.1:{port}{path}"])
+    output = _run_helper(client, container, [_HELPER_GET, f"http://{_address(container)}:{port}{path}"])
     first, _, body = output.partition("\n")
     return (int(first), body) if first.isdigit() else first
 
@@ -370,8 +373,16 @@ def _run_helper(client: docker.DockerClient, container, script: list[str]) -> st
             check=False,
             network_mode=f"container:{container.id}",
         )
-    except docker.errors.APIError as exc:  # the app stopped meanwhile: its network is gone
-        return f"the helper could not join the app's network ({exc.explanation or exc})"
+    except docker.errors.APIError as exc:  # no helper image, or the app stopped and its network is gone
+        return f"the helper container could not run ({exc.explanation or exc})"
+    except MultistageError as exc:  # it did not finish in time
+        return f"the helper container did not answer ({exc})"
+
+
+def _address(container) -> str:
+    """The container's own address on its network (where published ports lead), else 127.0.0.1."""
+    networks = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    return next((n["IPAddress"] for n in networks.values() if n.get("IPAddress")), "127.0.0.1")
 
 
 def copy_from_image(client: docker.DockerClient, image: str, path: str, destination: Path) -> None:

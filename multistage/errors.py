@@ -76,7 +76,7 @@ class BuildFailed(_WithLogTail):
             (``None`` when the engine names none).
         log_tail: The last lines the build printed, the error line included.
         seconds: How long the build ran before it failed, as its progress line says (``None``
-            when it never started).
+            where the error was made outside :func:`~multistage.build.build`).
     """
 
     log_name = "build log"

@@ -74,7 +74,7 @@ def hadolint(dockerfiles: dict[str, str | Path]) -> pd.DataFrame:
     """Lint Dockerfiles (label -> path or text) with their ``FROM`` lines resolved.
 
     Returns:
-        One row per finding: ``dockerfile``, ``line``, ``text`` (that line, as written), ``code``
+        One row per finding: ``dockerfile``, ``line``, ``text`` (that line as hadolint read it, its ``FROM`` filled in), ``code``
         (e.g. ``DL3007``), ``level`` and ``message``; empty when every file is clean.
     """
     binary = hadolint_binary()
@@ -83,7 +83,8 @@ def hadolint(dockerfiles: dict[str, str | Path]) -> pd.DataFrame:
         for label, source in dockerfiles.items():
             text = Path(source).read_text() if isinstance(source, Path) else source
             path = Path(tmp, "Dockerfile")
-            path.write_text(resolve_from_lines(text))
+            resolved = resolve_from_lines(text)
+            path.write_text(resolved)
             done = subprocess.run(
                 [binary, "--no-fail", "--format", "json", str(path)],
                 capture_output=True,
@@ -94,7 +95,7 @@ def hadolint(dockerfiles: dict[str, str | Path]) -> pd.DataFrame:
                 raise MultistageError(
                     f"hadolint could not read {label}: {done.stderr.strip() or done.stdout.strip()}"
                 )
-            lines = text.splitlines()
+            lines = resolved.splitlines()  # what hadolint judged: FROM lines with their bases filled in
             for finding in json.loads(done.stdout or "[]"):
                 number = finding["line"]
                 rows.append(

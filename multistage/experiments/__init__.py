@@ -1,7 +1,6 @@
-"""Experiments, one module per notebook that runs them; edits.py is shared by notebooks 00, 01 and 06.
+"""Experiments, one module per notebook that runs them (the edit-and-rebuild loop they share is ``multistage.edits``).
 
 - ``overview`` — notebook 00: a deleted secret read back from layers; the builder pattern.
-- ``edits`` — notebooks 00, 01, 06: rebuild after a source, dependency or ignored-file edit.
 - ``go_example`` — notebook 02: HTTPS with and without a CA bundle.
 - ``python_example`` — notebook 03: the builder's and the runtime's Python, C library and extension suffix.
 - ``multiple_stages`` — notebook 05: each stage's time against the wall time, per builder.
@@ -13,7 +12,6 @@
 
 __all__ = [
     "best_practices",
-    "edits",
     "faster_rebuilds",
     "go_example",
     "multiple_stages",

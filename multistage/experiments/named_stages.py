@@ -73,7 +73,11 @@ def skipped_tests(
                     )
                 row.update(image_built=True, failed_step=None, seconds=round(report.seconds, 1))
             except BuildFailed as exc:
-                row.update(image_built=False, failed_step=exc.step, seconds=round(exc.seconds or 0.0, 1))
+                row.update(
+                    image_built=False,
+                    failed_step=exc.step,
+                    seconds=round(exc.seconds, 1) if exc.seconds is not None else float("nan"),
+                )
             rows.append(row)
     return pd.DataFrame(rows).set_index(["dockerfile", "builder"])
 

@@ -71,7 +71,8 @@ def exported_bytes():
 
 
 def _exported_bytes(client, image: str) -> int:
-    container = client.containers.create(image, labels=project_labels(**{CONTAINER: "export"}))
+    # A command of its own: an image without CMD or ENTRYPOINT cannot be created otherwise (it never starts).
+    container = client.containers.create(image, ["true"], labels=project_labels(**{CONTAINER: "export"}))
     try:
         with tempfile.TemporaryFile() as archive:
             for chunk in container.export():

@@ -13,7 +13,7 @@ from multistage.analyze import analyze
 from multistage.apps import APPS
 from multistage.containers import run_command
 from multistage.errors import BaseImageUnavailable, BuildFailed, MultistageError
-from multistage.labels import BUILD_NAMESPACE
+from multistage.labels import BUILD_NAMESPACE, project_filter
 
 pytestmark = pytest.mark.slow  # real builds and rebuilds of each fixture
 
@@ -140,10 +140,12 @@ def test_a_test_stage_the_target_does_not_need_is_found_and_each_stage_measured(
 
 
 def _engine_and_temp_state(client) -> tuple[set, set, set]:
-    """The engine's images and containers, and analyze's temporary copies: what bad input must not change."""
+    """What bad input must not change: the project's and untagged images (a half-built one would be
+    either; a base pulled on the official profile is neither), containers, analyze's temporary copies."""
     scratch = Path(tempfile.gettempdir())
     return (
-        {image.id for image in client.images.list()},
+        {image.id for image in client.images.list(filters={"dangling": True})}
+        | {image.id for image in client.images.list(filters=project_filter())},
         {container.id for container in client.containers.list(all=True)},
         set(scratch.glob("multistage-analyze-*")),
     )

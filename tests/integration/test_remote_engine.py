@@ -19,7 +19,7 @@ import pytest
 
 from multistage.apps import APPS
 from multistage.bundle import export_bundle, import_bundle
-from multistage.containers import smoke_test
+from multistage.containers import first_start, smoke_test
 from multistage.engine import connect, engine_facts, ports_published_here
 from multistage.errors import MultistageError
 from multistage.kit import serve
@@ -113,7 +113,11 @@ def test_a_remote_engine_builds_health_checks_and_runs_a_notebook(
     assert health.ok and '"status":"ok"' in health.body, (
         f"the health check from a helper container on the engine's side answers: {health}"
     )
-    assert not remote.containers.list(all=True), "the smoke test and its helper leave no container behind"
+    started = first_start(remote, report.image_id)
+    assert (started.outcome, started.detail) == ("running", "listening on 8080/tcp"), (
+        f"analyze's start check asks a helper on the engine's side whether the app listens: {started}"
+    )
+    assert not remote.containers.list(all=True), "the checks and their helpers leave no container behind"
 
     with pytest.raises(
         MultistageError, match="cannot use; pack and serve the kit with an engine on this laptop"
