@@ -172,9 +172,11 @@ class Analysis:
             added = " (on scratch: every byte added by the Dockerfile)"
         ran = sorted(self.report.stages_run)
         skipped = [s.label for s in self.stages if s.index not in ran]
+        done, cached = self.report.work_counts()
         lines = [
             f"{self.context}/{self.dockerfile}" + (f" --target {self.target}" if self.target else ""),
-            f"  profile {self.profile}, builder {self.report.builder}; built in {self.report.seconds:.1f} s",
+            f"  profile {self.profile}, builder {self.report.builder}; built in {self.report.seconds:.1f} s "
+            f"({cached} of {done + cached} steps from the cache)",
         ]
         for row in self.bases.itertuples():
             if row.requested != row.used:

@@ -605,13 +605,22 @@ def pull(client: docker.DockerClient, ref: str, say=print) -> None:
         bar.close(outcome)
 
 
+def _cause(error: str, limit: int = 160) -> str:
+    """An engine's one-line error, short: the end names the cause (``… no such host``), so a long
+    one keeps its last words, from a word boundary."""
+    if len(error) <= limit:
+        return error
+    tail = error[-(limit - 2) :]
+    return "… " + tail[tail.find(" ") + 1 :]
+
+
 def _try_pull(ref: str, timeout: float = 20) -> str | None:
     try:
         connect(timeout=timeout).images.pull(ref)
     except Exception as exc:  # any failure means "not pullable here"; the reason is reported
         # The engine's own explanation ("... no such host") says more than the HTTP wrapper.
         text = str(getattr(exc, "explanation", None) or exc).strip() or type(exc).__name__
-        return text.splitlines()[0][:160]
+        return _cause(text.splitlines()[0])
     return None
 
 
