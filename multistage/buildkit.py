@@ -355,8 +355,10 @@ def parse(
     steps: list[Step] = []
     failed, failed_by_cancel = None, False
     for vertex, started, vertex_step in ran:
-        label, position, _total, _instruction = vertex_step.groups()
+        label, position, planned, _instruction = vertex_step.groups()
         candidates = by_label.get(label, [])
+        if candidates and candidates[0].keyword == "FROM" and int(planned) == len(candidates) - 1:
+            candidates = candidates[1:]  # `FROM scratch` (also through an ARG) has no vertex of its own
         position = int(position)
         if not 0 < position <= len(candidates):
             continue  # a vertex of a Dockerfile other than the one given; nothing to map it to

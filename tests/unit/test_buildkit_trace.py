@@ -161,3 +161,11 @@ def test_a_stage_built_from_a_stage_has_no_from_vertex_and_its_steps_still_map(r
     steps = parsed(recordings, fixtures, "from-stage", "from-stage").steps
     test = [s for s in steps if s.stage_name == "test"]
     assert [(s.number, s.instruction) for s in test] == [(5, "RUN cat /base.txt > /test.txt")]
+
+
+def test_a_final_stage_on_scratch_keeps_its_copy(recordings, fixtures):
+    """BuildKit makes no vertex for ``FROM scratch``: the stage's first vertex is its ``COPY``."""
+    steps = parsed(recordings, fixtures, "scratch-final", "scratch-final").steps
+    final = [s.instruction for s in steps if s.stage == 1]
+    assert final == ["COPY --from=build /built.txt /built.txt"], final
+    assert [s.keyword for s in steps if s.does_work] == ["RUN", "COPY"]

@@ -57,7 +57,7 @@ def main() -> None:
             nocache=kind == "cold",
             client=client,
         )
-    for fixture in ("unused-stage", "from-stage", "failing", "parallel-failure"):
+    for fixture in ("unused-stage", "from-stage", "failing", "parallel-failure", "scratch-final"):
         try:
             build(
                 FIXTURES / fixture,
