@@ -362,7 +362,7 @@ _NETWORK = re.compile(
     r"ENOTFOUND|EAI_AGAIN|getaddrinfo|Could not resolve host|no such host|Name or service not known|"
     r"Temporary failure in name resolution|Connection (refused|timed out)|Network is unreachable|"
     r"dial tcp|i/o timeout|TLS handshake timeout|unable to access|failed to fetch|Could not connect|"
-    r"Failed to connect|Could not transfer artifact"
+    r"Failed to connect|Could not transfer artifact|related to network connectivity"
 )
 
 
@@ -399,6 +399,17 @@ OBSTACLES: tuple[Obstacle, ...] = (
         stand_in=True,
     ),
     Obstacle(
+        re.compile(
+            r"pg_config executable not found|curl-config|mysql_config not found|"
+            r"fatal error: [\w/.+-]+\.h: No such file or directory"
+        ),
+        "a package is built from source and needs a C library's development files (headers, "
+        "`pg_config`, `curl-config`), which the official full images carry and the local builder "
+        "stand-ins (build-essential only) do not; use the official profile where Docker Hub answers.",
+        network=False,
+        stand_in=True,
+    ),
+    Obstacle(
         re.compile(r"apk \(local stand-in\): package"),
         "`apk add` needs Alpine's package mirror, which the local `alpine` stand-in does not have "
         "(its apk holds only ca-certificates); use the official profile where the mirror answers.",
@@ -420,9 +431,9 @@ OBSTACLES: tuple[Obstacle, ...] = (
     ),
     Obstacle(
         re.compile(r"node-gyp|gyp (ERR|info)|nodejs\.org/(dist|download)"),
-        "`npm install` runs node-gyp for a native addon, which downloads Node's headers from "
-        "nodejs.org, unreachable here; analyse where nodejs.org answers, or use the addon's "
-        "prebuilt binaries.",
+        "the package install (npm or yarn) runs node-gyp for a native addon, which downloads Node's "
+        "headers from nodejs.org, unreachable here; analyse where nodejs.org answers, or use the "
+        "addon's prebuilt binaries.",
     ),
     Obstacle(
         re.compile(r"dl-cdn\.alpinelinux\.org"),
@@ -458,7 +469,7 @@ def _named_obstacle(exc: BuildFailed, stood_in: bool) -> BuildFailed:
     ``stood_in``: local stand-ins replaced some of the Dockerfile's bases (their differences
     are obstacles only then).
     """
-    said = "\n".join([str(exc.args[0]), *exc.log_tail])
+    said = "\n".join([str(exc.args[0]), *exc.log])
     found = next(
         (
             obstacle
@@ -471,7 +482,9 @@ def _named_obstacle(exc: BuildFailed, stood_in: bool) -> BuildFailed:
     )
     if found is None:
         return exc
-    return BuildFailed(f"{found.sentence} {exc.args[0]}", exc.step, exc.log_tail, exc.line, exc.seconds)
+    return BuildFailed(
+        f"{found.sentence} {exc.args[0]}", exc.step, exc.log_tail, exc.line, exc.seconds, exc.log
+    )
 
 
 def _refuse_heredocs(text: str, registry_reachable: bool, client: docker.DockerClient) -> None:

@@ -373,6 +373,7 @@ def _failure(parsed: ParsedStream, text: str, builder: str, stages=()) -> BuildF
         step=failing.instruction if failing else None,
         line=line,
         log_tail=parsed.log[-LOG_TAIL:],
+        log=parsed.log,
     )
 
 

@@ -355,9 +355,9 @@ def parse(
     steps: list[Step] = []
     failed, failed_by_cancel = None, False
     for vertex, started, vertex_step in ran:
-        label, position, planned, _instruction = vertex_step.groups()
+        label, position, in_stage, _instruction = vertex_step.groups()
         candidates = by_label.get(label, [])
-        if candidates and candidates[0].keyword == "FROM" and int(planned) == len(candidates) - 1:
+        if candidates and candidates[0].keyword == "FROM" and int(in_stage) == len(candidates) - 1:
             candidates = candidates[1:]  # `FROM scratch` (also through an ARG) has no vertex of its own
         position = int(position)
         if not 0 < position <= len(candidates):

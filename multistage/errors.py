@@ -75,6 +75,8 @@ class BuildFailed(_WithLogTail):
         line: The Dockerfile line of the failing step, or the line a parse error names
             (``None`` when the engine names none).
         log_tail: The last lines the build printed, the error line included.
+        log: Every line the failing step printed (what :attr:`log_tail` ends), for a reader that
+            looks for a cause further up.
         seconds: How long the build ran before it failed, as its progress line says (``None``
             where the error was made outside :func:`~multistage.build.build`).
     """
@@ -88,11 +90,13 @@ class BuildFailed(_WithLogTail):
         log_tail: list[str] | None = None,
         line: int | None = None,
         seconds: float | None = None,
+        log: list[str] | None = None,
     ):
         super().__init__(message, log_tail)
         self.step = step
         self.line = line
         self.seconds = seconds
+        self.log = list(log) if log is not None else list(self.log_tail)
 
 
 class ContainerFailed(_WithLogTail):

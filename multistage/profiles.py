@@ -130,7 +130,7 @@ RECIPES: tuple[Recipe, ...] = (
         ("node:18", "node:18-bookworm", "node:18.20.8-bookworm"),
         "buildpack",
         version=("sh", "-c", "echo node $(node --version), npm $(npm --version)"),
-        notes="Debian's nodejs, npm and yarnpkg (yarn 1, as `yarn`) packages in /usr; no corepack",
+        notes="Debian's nodejs and npm packages in /usr, yarn 1.22 from the npm registry; no corepack",
     ),
     Recipe(
         "node-runtime",
@@ -312,7 +312,7 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         ("node:20", "node:20-trixie"),
         "buildpack-trixie",
         version=("sh", "-c", "echo node $(node --version), npm $(npm --version)"),
-        notes="Debian 13's nodejs 20, npm and yarnpkg (yarn 1, as `yarn`) in /usr; no corepack",
+        notes="Debian 13's nodejs 20 and npm in /usr, yarn 1.22 from the npm registry; no corepack",
         dockerfile="node-builder",
     ),
     Recipe(

@@ -133,7 +133,22 @@ def test_a_tool_named_in_a_log_is_no_obstacle_without_a_network_failure():
         "RUN npm ci",
         ["gyp info it worked", "gyp ERR! stack Error: getaddrinfo EAI_AGAIN nodejs.org"],
     )
-    assert str(_named_obstacle(offline, stood_in=False)).startswith("`npm install` runs node-gyp")
+    assert str(_named_obstacle(offline, stood_in=False)).startswith(
+        "the package install (npm or yarn) runs node-gyp"
+    )
+    # node-gyp's own words when the download fails, without the resolver's error in the log's tail
+    # (the getting-started todo app's sqlite3, under yarn).
+    yarn = BuildFailed(
+        "Step 15/28 `RUN yarn install --frozen-lockfile` failed: exit code: 1",
+        "RUN yarn install --frozen-lockfile",
+        [
+            "gyp ERR! stack Error: This is most likely not a problem with node-gyp or the package itself and",
+            "gyp ERR! stack is related to network connectivity. In most cases you are behind a proxy or have bad ",
+        ],
+    )
+    assert str(_named_obstacle(yarn, stood_in=False)).startswith(
+        "the package install (npm or yarn) runs node-gyp"
+    )
 
 
 def test_a_stand_in_difference_is_no_obstacle_on_the_official_images():
@@ -162,4 +177,16 @@ def test_a_package_compiled_for_want_of_a_wheel_is_named_on_the_stand_ins_only()
     assert _named_obstacle(compiled, stood_in=False) is compiled
     assert str(_named_obstacle(compiled, stood_in=True)).startswith(
         "`pip install` compiles a package from source"
+    )
+
+
+def test_a_c_library_the_stand_in_lacks_is_named():
+    psycopg = BuildFailed(
+        "Step 4/24 `RUN pip wheel -r requirements.txt` failed: exit code: 1",
+        "RUN pip wheel -r requirements.txt",
+        ["Error: pg_config executable not found.", "error: subprocess-exited-with-error"],
+    )
+    assert str(_named_obstacle(psycopg, stood_in=True)).startswith("a package is built from source and needs")
+    assert _named_obstacle(psycopg, stood_in=False) is psycopg, (
+        "on the official images it is the project's own"
     )
