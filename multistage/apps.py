@@ -10,7 +10,15 @@ from pathlib import Path
 import docker
 
 from .build import build, default_builder, learner_command, through_buildx
-from .dockerfile import Listing, Stage, listing, parse_stages, without_cache_mounts
+from .dockerfile import (
+    Listing,
+    Stage,
+    listing,
+    numbered_instructions,
+    parse_stages,
+    stage_list,
+    without_cache_mounts,
+)
 from .engine import client_or_connect
 from .errors import UnknownName
 from .labels import BUILD_NAMESPACE
@@ -73,15 +81,29 @@ class SampleApp:
         args = active_profile(client_or_connect(client), say=quiet).build_args_for(text)
         return parse_stages(text, args)
 
-    def listing(self, dockerfile: str, against: str | None = None) -> Listing:
-        """A Dockerfile to show before building it: whole, or as a diff against ``against``.
+    def listing(self, dockerfile: str, against: str | None = None, stage: str | None = None) -> Listing:
+        """A Dockerfile to show before building it: whole, one stage of it, or as a diff against ``against``.
 
         Args:
             dockerfile: A variant (``best``) or a path relative to the app (``secret/Dockerfile.multi``).
             against: The Dockerfile shown before it, named the same way.
+            stage: Show only this stage, from its ``FROM`` to the next (a later notebook shows the rest).
         """
         path = self.dockerfiles.get(dockerfile, dockerfile)
         text, title = (self.path / path).read_text(), f"{self.name}/{path}"
+        if stage is not None:
+            lines = text.splitlines()
+            starts = [i.line - 1 for i in numbered_instructions(text) if i.keyword == "FROM"]
+            names = [s.name for s in parse_stages(text)]
+            if stage not in names:
+                raise UnknownName(
+                    f"{title} has no stage {stage!r}; its stages: {stage_list(parse_stages(text))}."
+                )
+            index = names.index(stage)
+            shown = lines[starts[index] : starts[index + 1] if index + 1 < len(starts) else len(lines)]
+            while shown and (not shown[-1].strip() or shown[-1].lstrip().startswith("#")):
+                shown.pop()  # the next stage's comments
+            return listing("\n".join(shown) + "\n", f"{title}, stage {stage}")
         if against is None:
             return listing(text, title)
         before = self.dockerfiles.get(against, against)

@@ -14,7 +14,7 @@ from multistage.dockerfile import (
     substitute,
     without_cache_mounts,
 )
-from multistage.errors import MultistageError
+from multistage.errors import MultistageError, UnknownName
 from multistage.experiments.best_practices import move_stage_last
 
 
@@ -142,3 +142,11 @@ def test_substitute_reads_defaults_and_alternatives_as_the_dockerfile_reference_
     assert substitute("a${GO:+-go}b", args) == "a-gob" and substitute("a${MISSING:+-go}b", args) == "ab"
     assert substitute("$GO/${GO}", args) == "1.22/1.22"
     assert substitute("${MISSING}", args, keep_unknown=True) == "${MISSING}"
+
+
+def test_one_stage_of_a_sample_dockerfile_can_be_shown_alone():
+    shown = APPS["go"].listing("best", stage="production")
+    assert shown.text.startswith("FROM scratch AS production\n") and "--mount" not in shown.text
+    assert shown.title == "go/Dockerfile.best, stage production"
+    with pytest.raises(UnknownName, match="has no stage 'prod'"):
+        APPS["go"].listing("best", stage="prod")
