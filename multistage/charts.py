@@ -209,7 +209,14 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
     The title counts the steps that reran after ``title_edit``.
     """
     edits = list(scenarios.rebuilds)
-    steps = scenarios.baseline.steps
+    # One row per step any build reported: BuildKit builds a step two stages share once and may
+    # report it under either stage from one build to the next, so a rebuild can report a step
+    # number the baseline did not.
+    reported = {s.number: s for s in scenarios.baseline.steps}
+    for rebuilt in scenarios.rebuilds.values():
+        for step in rebuilt.steps:
+            reported.setdefault(step.number, step)
+    steps = [reported[number] for number in sorted(reported)]
     codes = np.full((len(steps), len(edits)), 2.0)
     seconds = np.zeros_like(codes)
     # Rows are matched by step number: BuildKit reports only the steps it ran.

@@ -1,5 +1,6 @@
 """Figures from recorded builds, and the edits the scenarios make (no engine needed)."""
 
+import dataclasses
 import json
 import shutil
 
@@ -56,6 +57,16 @@ def test_cache_heatmap_counts_the_steps_an_edit_reran(recorded_report):
     rerun = [s for s in work if not s.cached]
     assert f"{len(rerun)} of {len(work)} steps ran again" in fig.axes[0].get_title()
     assert set(scenarios.to_dataframe()["edit"]) == {"no change", "source edit"}
+
+
+def test_a_step_a_rebuild_reports_under_another_stage_gets_its_own_row(recorded_report):
+    """BuildKit builds a step two stages share once, and may name either stage for it."""
+    baseline = recorded_report("two-stage", "buildkit", recording="buildkit-two-stage-cached.jsonl")
+    moved = dataclasses.replace(baseline.steps[-1], number=99, stage_name="elsewhere")
+    rebuilt = dataclasses.replace(baseline, steps=[*baseline.steps[:-1], moved])
+    fig = cache_heatmap(ScenarioSet("two-stage", "Dockerfile", baseline, {"source edit": rebuilt}))
+    rows = [label.get_text() for label in fig.axes[0].get_yticklabels()]
+    assert len(rows) == len(baseline.steps) + 1 and rows[-1].startswith("[elsewhere]"), rows
 
 
 def test_rebuild_time_chart_compares_dockerfiles(recorded_report):
