@@ -400,7 +400,7 @@ OBSTACLES: tuple[Obstacle, ...] = (
     ),
     Obstacle(
         re.compile(
-            r"pg_config executable not found|curl-config|mysql_config not found|"
+            r"pg_config executable not found|Could not run curl-config|curl-config: not found|mysql_config not found|"
             r"fatal error: [\w/.+-]+\.h: No such file or directory"
         ),
         "a package is built from source and needs a C library's development files (headers, "
@@ -463,13 +463,19 @@ OBSTACLES: tuple[Obstacle, ...] = (
 )
 
 
+#: How far up the failing build's log an obstacle is looked for.
+_OBSTACLE_LINES = 60
+
+
 def _named_obstacle(exc: BuildFailed, stood_in: bool) -> BuildFailed:
     """``exc``, led by the sentence of the first :data:`OBSTACLES` its log shows, or as it is.
 
     ``stood_in``: local stand-ins replaced some of the Dockerfile's bases (their differences
     are obstacles only then).
     """
-    said = "\n".join([str(exc.args[0]), *exc.log])
+    # The lines just before the failure: far enough up for a cause a long error hides (node-gyp's,
+    # psycopg2's), not so far that an earlier step's retried download or optional probe counts.
+    said = "\n".join([str(exc.args[0]), *exc.log[-_OBSTACLE_LINES:]])
     found = next(
         (
             obstacle

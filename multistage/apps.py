@@ -20,7 +20,7 @@ from .dockerfile import (
     without_cache_mounts,
 )
 from .engine import client_or_connect
-from .errors import UnknownName
+from .errors import UnknownName, UsageError
 from .labels import BUILD_NAMESPACE
 from .profiles import active_profile
 from .progress import quiet
@@ -94,7 +94,9 @@ class SampleApp:
         if stage is not None:
             lines = text.splitlines()
             starts = [i.line - 1 for i in numbered_instructions(text) if i.keyword == "FROM"]
-            names = [s.name for s in parse_stages(text)]
+            if against is not None:
+                raise UsageError("Show one stage, or a diff against another file, not both.")
+            names = [s.label for s in parse_stages(text)]
             if stage not in names:
                 raise UnknownName(
                     f"{title} has no stage {stage!r}; its stages: {stage_list(parse_stages(text))}."

@@ -58,7 +58,8 @@ TRACE_ID = "moby.buildkit.trace"
 IMAGE_ID = "moby.image.id"
 
 #: ``[stage-name N/M] INSTRUCTION ...``; single-stage Dockerfiles leave the name out.
-_VERTEX_STEP = re.compile(r"^\[(?:(\S+) )?(\d+)/(\d+)\] (.*)$", re.DOTALL)
+#: BuildKit pads the step number to the width of the total: ``[build  1/12]``, ``[ 2/10]``.
+_VERTEX_STEP = re.compile(r"^\[(?:(\S+) +)? *(\d+)/(\d+)\] (.*)$", re.DOTALL)
 #: Instructions that become a BuildKit vertex (and count in its N/M); the rest only change config.
 _VERTEX_INSTRUCTIONS = ("FROM", "RUN", "COPY", "ADD", "WORKDIR")
 

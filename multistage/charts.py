@@ -214,8 +214,8 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
     # number the baseline did not.
     reported = {s.number: s for s in scenarios.baseline.steps}
     for rebuilt in scenarios.rebuilds.values():
-        for step in rebuilt.steps:
-            reported.setdefault(step.number, step)
+        for each in rebuilt.steps:
+            reported.setdefault(each.number, each)
     steps = [reported[number] for number in sorted(reported)]
     codes = np.full((len(steps), len(edits)), 2.0)
     seconds = np.zeros_like(codes)

@@ -75,8 +75,9 @@ class BuildFailed(_WithLogTail):
         line: The Dockerfile line of the failing step, or the line a parse error names
             (``None`` when the engine names none).
         log_tail: The last lines the build printed, the error line included.
-        log: Every line the failing step printed (what :attr:`log_tail` ends), for a reader that
-            looks for a cause further up.
+        log: What the build printed before it failed (what :attr:`log_tail` ends): the failing
+            step's lines under BuildKit, the whole build's output under the classic builder and
+            Podman; for a reader that looks for a cause further up.
         seconds: How long the build ran before it failed, as its progress line says (``None``
             where the error was made outside :func:`~multistage.build.build`).
     """

@@ -169,3 +169,16 @@ def test_a_final_stage_on_scratch_keeps_its_copy(recordings, fixtures):
     final = [s.instruction for s in steps if s.stage == 1]
     assert final == ["COPY --from=build /built.txt /built.txt"], final
     assert [s.keyword for s in steps if s.does_work] == ["RUN", "COPY"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("[build  1/12] RUN make", ("build", "1", "12", "RUN make")),
+        ("[ 2/10] COPY . .", (None, "2", "10", "COPY . .")),
+        ("[stage-1 3/4] WORKDIR /app", ("stage-1", "3", "4", "WORKDIR /app")),
+    ],
+)
+def test_a_vertex_name_is_read_with_buildkits_padded_step_numbers(name, expected):
+    """BuildKit pads a step's number to the width of the stage's total (ten steps or more)."""
+    assert buildkit._VERTEX_STEP.match(name).groups() == expected
