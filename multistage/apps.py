@@ -92,16 +92,15 @@ class SampleApp:
         path = self.dockerfiles.get(dockerfile, dockerfile)
         text, title = (self.path / path).read_text(), f"{self.name}/{path}"
         if stage is not None:
-            lines = text.splitlines()
-            starts = [i.line - 1 for i in numbered_instructions(text) if i.keyword == "FROM"]
             if against is not None:
                 raise UsageError("Show one stage, or a diff against another file, not both.")
-            names = [s.label for s in parse_stages(text)]
+            stages = parse_stages(text)
+            names = [s.label for s in stages]
             if stage not in names:
-                raise UnknownName(
-                    f"{title} has no stage {stage!r}; its stages: {stage_list(parse_stages(text))}."
-                )
+                raise UnknownName(f"{title} has no stage {stage!r}; its stages: {stage_list(stages)}.")
             index = names.index(stage)
+            starts = [i.line - 1 for i in numbered_instructions(text) if i.keyword == "FROM"]
+            lines = text.splitlines()
             shown = lines[starts[index] : starts[index + 1] if index + 1 < len(starts) else len(lines)]
             while shown and (not shown[-1].strip() or shown[-1].lstrip().startswith("#")):
                 shown.pop()  # the next stage's comments

@@ -163,9 +163,7 @@ def build(
             recording.close()
     seconds = time.monotonic() - started
     if parsed.error or not parsed.image_id:
-        failure = _failure(parsed, text, builder, stages)
-        failure.seconds = round(seconds, 3)
-        raise failure
+        raise _failure(parsed, text, builder, stages, seconds)
     image = client.images.get(parsed.image_id)
     return BuildReport(
         image_id=image.id,
@@ -340,7 +338,9 @@ def _outcome(parsed: ParsedStream, steps: list[Step]) -> str:
     return f"{cached} of {ran + cached} steps from the cache"
 
 
-def _failure(parsed: ParsedStream, text: str, builder: str, stages=()) -> BuildFailed:
+def _failure(
+    parsed: ParsedStream, text: str, builder: str, stages=(), seconds: float | None = None
+) -> BuildFailed:
     """One error for both builders: the failing step and its Dockerfile line, or the line a parse error names."""
     error = (parsed.error or "no image was produced").strip()
     failing = parsed.failed
@@ -373,6 +373,7 @@ def _failure(parsed: ParsedStream, text: str, builder: str, stages=()) -> BuildF
         step=failing.instruction if failing else None,
         line=line,
         log_tail=parsed.log[-LOG_TAIL:],
+        seconds=round(seconds, 3) if seconds is not None else None,
         log=parsed.log,
     )
 
