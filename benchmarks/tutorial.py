@@ -100,6 +100,7 @@ def main() -> None:
     if args.mode == "cold":
         clean(client, keep_bases=True, say=print)
         shutil.rmtree(cache_dir(), ignore_errors=True)
+        print("Pruning BuildKit's build cache (a minute or more when it is large)...", flush=True)
         pruned = client.api.prune_builds().get("SpaceReclaimed", 0)
         print(f"Cold start: layer cache emptied, BuildKit cache pruned ({pruned / 1e6:.0f} MB).")
     notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))

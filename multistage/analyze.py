@@ -404,8 +404,20 @@ OBSTACLES: tuple[Obstacle, ...] = (
             r"fatal error: [\w/.+-]+\.h: No such file or directory"
         ),
         "a package is built from source and needs a C library's development files (headers, "
-        "`pg_config`, `curl-config`), which the official full images carry and the local builder "
-        "stand-ins (build-essential only) do not; use the official profile where Docker Hub answers.",
+        "`pg_config`, `curl-config`), which the official full images carry and the local Debian 12 "
+        "builder stand-ins (build-essential only) do not; use the official profile where Docker Hub "
+        "answers, or a Debian 13 base (`-trixie` or a current version), whose stand-in has the common ones.",
+        network=False,
+        stand_in=True,
+    ),
+    Obstacle(
+        re.compile(
+            r'usr/local/lib/python3\.\d+[^"\s:]*"?:? (not found|no such file or directory|file does not exist)'
+        ),
+        "a step copies `/usr/local/lib/python3.X`, where the official python image installs its one "
+        "Python; the local stand-in is Debian's Python (its version on the base line above) in "
+        "`/usr/lib`, so that folder is not there; use the official profile where Docker Hub answers, "
+        "or copy a virtual environment instead of the interpreter's folders.",
         network=False,
         stand_in=True,
     ),

@@ -98,6 +98,7 @@ FAMILIES: tuple[Family, ...] = (
         "Debian 12's gcc 12 and build-essential",
         "glibc",
     ),
+    Family("rust", re.compile(r"rust(:|$)"), "rust:1", "Debian 13's Rust 1.85, no rustup", "glibc"),
     Family("alpine", re.compile(r"alpine(:|$)"), "alpine:latest", "busybox and musl", "musl"),
     Family("debian", re.compile(r"debian(:|$)"), "debian:bookworm-slim", "Debian 12", "glibc"),
     Family("nginx", re.compile(r"nginx(:|$)"), "nginx:alpine", "Debian's nginx", "glibc"),

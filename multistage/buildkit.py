@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import docker
-from docker.utils.build import exclude_paths
+from docker.utils.build import Pattern, exclude_paths
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory, timestamp_pb2
 
 from . import labels as lbl
@@ -162,16 +162,35 @@ def sent_paths(context: Path, dockerfile: str, dockerignore: bool = True) -> lis
         dockerfile: The Dockerfile's path in it (always sent, even when ignored).
         dockerignore: Apply ``.dockerignore``; ``False`` lists everything.
     """
-    ignore = context / ".dockerignore"
-    patterns = []
-    if dockerignore and ignore.is_file():
-        lines = (line.strip() for line in ignore.read_text().splitlines())
-        patterns = [line for line in lines if line and not line.startswith("#")]
+    patterns = _patterns(context) if dockerignore else []
     return sorted(exclude_paths(str(context), patterns, dockerfile=dockerfile))
+
+
+def _patterns(context: Path) -> list[str]:
+    """The context's ``.dockerignore`` patterns (none without one)."""
+    ignore = context / ".dockerignore"
+    if not ignore.is_file():
+        return []
+    lines = (line.strip() for line in ignore.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _ignores_itself(context: Path) -> bool:
+    """Whether the context's ``.dockerignore`` excludes ``.dockerignore`` (docker-py's matcher always keeps it)."""
+    excluded = False
+    for pattern in map(Pattern, _patterns(context)):
+        if pattern.dirs and pattern.match(".dockerignore"):
+            excluded = not pattern.exclusion  # the last pattern that matches decides, as in the CLI
+    return excluded
 
 
 def context_tar(context: Path, dockerfile: str, dockerignore: bool = True) -> bytes:
     """Pack a build context as a plain ustar tar, honouring its ``.dockerignore`` like the docker CLI.
+
+    The Dockerfile is always in it: the Engine API reads it from the context, where ``COPY . .``
+    can see it (the docker CLI with BuildKit sends it apart). A ``.dockerignore`` that excludes
+    itself is left out: BuildKit does not apply it to an uploaded context (the patterns were
+    applied here), and the docker CLI leaves it out of what ``COPY`` sees.
 
     Args:
         context: The build context directory.
@@ -184,6 +203,8 @@ def context_tar(context: Path, dockerfile: str, dockerignore: bool = True) -> by
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for path in sent_paths(context, dockerfile, dockerignore):
+            if path == ".dockerignore" and dockerignore and _ignores_itself(context):
+                continue
             try:
                 tar.add(context / path, arcname=path, recursive=False)
             except ValueError as exc:

@@ -132,13 +132,15 @@ def judge_benefits(
     )
     files = (len(pattern.files["multi-stage"]), len(pattern.files["builder pattern"]))
     commands = (len(pattern.commands["multi-stage"]), len(pattern.commands["builder pattern"]))
-    same = abs(pattern.run_image.size - pattern.multi_stage.size) < 0.05 * pattern.multi_stage.size
+    same = not any(pattern.only_in.values()) and (
+        abs(pattern.run_image.size - pattern.multi_stage.size) < 0.05 * pattern.multi_stage.size
+    )
     claims.append(
         Claim(
             "Simplified Dockerfile",
             HOLDS if files[0] < files[1] and commands[0] < commands[1] and same else NOT_HOLDS,
             f"{files[0]} file and {commands[0]} command against {files[1]} files and {commands[1]} "
-            "commands, " + ("same image" if same else "a different image"),
+            "commands, " + ("an image of the same files and size" if same else "a different image"),
             notebook,
             "Simplified Dockerfile",
         )

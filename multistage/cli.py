@@ -159,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("provision", help="build the local base images (idempotent)")
     p.add_argument("--force", action="store_true", help="rebuild every base even if current")
     p.set_defaults(func=_provision)
-    sub.add_parser("run", help="the main job: build the samples and print what was measured").set_defaults(
-        func=_run
-    )
+    sub.add_parser(
+        "run", help="the main job: execute every notebook, measure the samples, write the report page"
+    ).set_defaults(func=_run)
     sub.add_parser("lab", help="start JupyterLab on notebooks/ at 127.0.0.1").set_defaults(func=_lab)
     p = sub.add_parser("progress", help="which exercises this laptop has passed")
     p.add_argument("--reset", action="store_true", help="forget this laptop's results (start of a workshop)")

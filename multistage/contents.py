@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import struct
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ __all__ = [
     "APK_DATABASES",
     "COMPILERS",
     "LOADERS",
+    "Loader",
     "PACKAGE_MANAGERS",
     "SHELLS",
     "Surface",
@@ -32,6 +34,7 @@ __all__ = [
     "NodeModules",
     "apk_packages",
     "attack_surface",
+    "elf_interpreter",
     "facts",
     "facts_table",
     "files_by_stage",
@@ -39,6 +42,7 @@ __all__ = [
     "largest_paths",
     "layers",
     "layers_dataframe",
+    "dynamic_loader",
     "node_modules",
 ]
 
@@ -103,6 +107,71 @@ def facts(client: docker.DockerClient, image: str) -> ImageFacts:
         file_count=len(files),
         libc=tuple(name for name, loader in LOADERS.items() if any(map(loader.fullmatch, names))),
     )
+
+
+@dataclass(frozen=True)
+class Loader:
+    """The dynamic loader an ELF program names (its ``PT_INTERP``), and whether the image has that file."""
+
+    program: str
+    path: str | None  # None: a static binary, which names no loader
+    present: bool
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return f"{self.program} is static: it names no dynamic loader"
+        where = "present in this image" if self.present else "not in this image"
+        return f"{self.program} names the dynamic loader {self.path}: {where}"
+
+
+def elf_interpreter(head: bytes) -> str | None:
+    """The loader an ELF file names (its ``PT_INTERP`` segment), read from its first bytes; None if static.
+
+    Raises:
+        MultistageError: ``head`` is not the start of an ELF file, or too short to hold its loader's name.
+    """
+    if head[:4] != b"\x7fELF":
+        raise MultistageError("Not an ELF file: its first bytes are not \\x7fELF.")
+    wide, order = head[4] == 2, "<" if head[5] == 1 else ">"
+    phoff = struct.unpack_from(order + ("Q" if wide else "I"), head, 0x20 if wide else 0x1C)[0]
+    entry_size, count = struct.unpack_from(order + "HH", head, 0x36 if wide else 0x2A)
+    for index in range(count):
+        at = phoff + index * entry_size
+        if struct.unpack_from(order + "I", head, at)[0] != 3:  # PT_INTERP
+            continue
+        if wide:
+            offset, size = (
+                struct.unpack_from(order + "Q", head, at + 8)[0],
+                struct.unpack_from(order + "Q", head, at + 32)[0],
+            )
+        else:
+            offset, size = (
+                struct.unpack_from(order + "II", head, at + 4)[0],
+                struct.unpack_from(order + "I", head, at + 16)[0],
+            )
+        if offset + size > len(head):
+            raise MultistageError("The ELF file's loader name lies beyond the bytes read; read more of it.")
+        return head[offset : offset + size].rstrip(b"\0").decode()
+    return None
+
+
+def dynamic_loader(client: docker.DockerClient, image: str, program: str) -> Loader:
+    """Which dynamic loader ``program`` (an absolute path in ``image``) names, and whether ``image`` has it.
+
+    Raises:
+        MultistageError: ``program`` is not a file in ``image``, or not an ELF program.
+    """
+    hits = [
+        hit
+        for hit in find_in_layers(client, image, posixpath.basename(program), 16384)
+        if hit.path == program
+    ]
+    if not hits:
+        raise MultistageError(
+            f"{program} is not a file in {image[:19]}; name the program by its absolute path."
+        )
+    path = elf_interpreter(hits[-1].content)
+    return Loader(program, path, path is not None and file_tree(client, image).is_file(path))
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,8 @@ RECIPES: tuple[Recipe, ...] = (
         ("buildpack-deps:bookworm",),
         "debian-slim",
         version=("gcc", "-dumpfullversion"),
-        notes="build-essential, curl, git, pkg-config, xz-utils only; the official image has many more -dev libraries",
+        notes="build-essential, curl, git, pkg-config, xz-utils only; the official image (and the "
+        "Debian 13 stand-in) has many -dev libraries more",
     ),
     Recipe(
         "node-builder",
@@ -273,8 +274,9 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         ("buildpack-deps:trixie",),
         "debian-trixie",
         version=("gcc", "-dumpfullversion"),
-        notes="the bookworm build tools' recipe on Debian 13",
-        dockerfile="buildpack",
+        notes="build tools and the -dev libraries of buildpack-deps (libpq, libcurl, libxml2, libffi, "
+        "MySQL's...) from Debian 13, without ImageMagick's",
+        dockerfile="buildpack-deps",
     ),
     Recipe(
         "go-builder-current",
@@ -323,6 +325,14 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         version=("node", "--version"),
         notes="glibc Debian 13 with the Node.js 20 runtime, no npm",
         dockerfile="node-runtime",
+    ),
+    Recipe(
+        "rust-builder",
+        _local("rust-builder", "1"),
+        ("rust:1", "rust:1-trixie", "rust:latest", "rust"),
+        "buildpack-trixie",
+        version=("sh", "-c", "rustc --version && cargo --version"),
+        notes="Debian 13's rustc and cargo in /usr (no rustup); CARGO_HOME /usr/local/cargo as upstream",
     ),
     Recipe(
         "uv",

@@ -19,7 +19,7 @@ from ..cache import cache_root, write_atomically
 from ..containers import copy_from_image
 from ..edits import run_scenarios
 from ..engine import client_or_connect
-from ..listings import LayerHit, export_cost, find_in_layers
+from ..listings import LayerHit, export_cost, file_tree, find_in_layers
 from ..progress import experiment
 from ..results import BuildReport
 
@@ -175,6 +175,9 @@ class BuilderPattern:
         multi_stage: The document's multi-stage build of the same app.
         files: Approach -> the files a maintainer keeps (read from ``sample_apps/go``).
         commands: Approach -> the commands that produce the image (read from ``build.sh``).
+        paths: How many paths (files, folders, links) the run image has.
+        only_in: Approach -> the paths its image has and the other's lacks (none: the same files).
+        binary_bytes: Approach -> the size of ``/root/main`` in its image.
     """
 
     build_image: BuildReport
@@ -182,6 +185,21 @@ class BuilderPattern:
     multi_stage: BuildReport
     files: dict[str, list[str]]
     commands: dict[str, list[str]]
+    paths: int
+    only_in: dict[str, list[str]]
+    binary_bytes: dict[str, int]
+
+    def compared(self) -> str:
+        """One line: whether both images hold the same paths, and the binary's size in each."""
+        same = not any(self.only_in.values())
+        paths = (
+            f"the same {self.paths} paths in both images"
+            if same
+            else "paths in one image only: "
+            + "; ".join(f"{k}: {', '.join(v[:5])}" for k, v in self.only_in.items() if v)
+        )
+        binary = " and ".join(f"{n / 1e6:.2f} MB ({k})" for k, n in self.binary_bytes.items())
+        return f"{paths}; /root/main is {binary}"
 
 
 def builder_pattern(client: docker.DockerClient | None = None, progress: bool = True) -> BuilderPattern:
@@ -204,10 +222,21 @@ def builder_pattern(client: docker.DockerClient | None = None, progress: bool = 
         multi_stage = app.build("multi", client=client, progress=progress)
     script = (pattern / "build.sh").read_text().splitlines()
     commands = [line for line in script if line.strip() and not line.lstrip().startswith(("#", "set "))]
+    trees = {
+        "builder pattern": file_tree(client, run_image.image_id),
+        "multi-stage": file_tree(client, multi_stage.image_id),
+    }
+    paths = {name: set(tree.entries) for name, tree in trees.items()}
     return BuilderPattern(
         build_image,
         run_image,
         multi_stage,
+        paths=len(paths["builder pattern"]),
+        only_in={
+            "builder pattern": sorted(paths["builder pattern"] - paths["multi-stage"]),
+            "multi-stage": sorted(paths["multi-stage"] - paths["builder pattern"]),
+        },
+        binary_bytes={name: tree.entries["/root/main"].size for name, tree in trees.items()},
         files={
             "builder pattern": sorted(f"builder-pattern/{p.name}" for p in pattern.iterdir() if p.is_file()),
             "multi-stage": [multi_stage.dockerfile],

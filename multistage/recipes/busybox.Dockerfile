@@ -1,4 +1,5 @@
-# Stand-in for alpine:latest - a minimal musl image with a shell: Debian's static busybox,
+# Stand-in for alpine:latest - a minimal musl image with a shell: Debian's static busybox (its
+# applets linked, but not Debian's dpkg and rpm ones, which Alpine's busybox does not have),
 # Debian's musl (the C library and its loader, /lib/ld-musl-*.so.1, as Alpine has; no glibc),
 # the CA bundle, and an `apk` that accepts only packages already present (ca-certificates), so
 # the document's `RUN apk --no-cache add ca-certificates` works offline.
@@ -9,7 +10,7 @@ RUN apt-get update \
  && cd /tmp && apt-get download busybox-static musl \
  && dpkg-deb -x busybox-static_*.deb /rootfs && dpkg-deb -x musl_*.deb /rootfs \
  && rm -rf /var/lib/apt/lists/* /rootfs/usr/share \
- && for applet in $(/rootfs/bin/busybox --list-full); do \
+ && for applet in $(/rootfs/bin/busybox --list-full | grep -Ev '/(dpkg|dpkg-deb|rpm|rpm2cpio)$'); do \
       mkdir -p "/rootfs/$(dirname "$applet")"; \
       [ -e "/rootfs/$applet" ] || ln -s /bin/busybox "/rootfs/$applet"; \
     done \

@@ -190,3 +190,16 @@ def test_a_c_library_the_stand_in_lacks_is_named():
     assert _named_obstacle(psycopg, stood_in=False) is psycopg, (
         "on the official images it is the project's own"
     )
+
+
+def test_the_official_python_layout_copied_from_a_stand_in_is_named():
+    # microservices-demo's shoppingassistantservice under BuildKit on Engine 20.10 (its message, unchanged).
+    copied = BuildFailed(
+        "Step 10/14 `COPY --from=builder /usr/local/lib/python3.14/ /usr/local/lib/python3.14/` (line 38) "
+        'failed under the buildkit builder: failed to compute cache key: "/usr/local/lib/python3.14" not found: '
+        "not found",
+        "COPY --from=builder /usr/local/lib/python3.14/ /usr/local/lib/python3.14/",
+        [],
+    )
+    assert str(_named_obstacle(copied, stood_in=True)).startswith("a step copies `/usr/local/lib/python3.X`")
+    assert _named_obstacle(copied, stood_in=False) is copied, "on the official images it is the project's own"

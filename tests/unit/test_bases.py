@@ -24,6 +24,8 @@ from multistage.profiles import LOCAL, OFFICIAL, UV_VERSION
         ("gcr.io/distroless/cc-debian11", "distroless base/cc"),
         ("gcc:6", "gcc"),
         ("gcc:14.2", "gcc"),
+        ("rust:1", "rust"),
+        ("rust:1.83-slim-bookworm", "rust"),
     ],
 )
 def test_each_family_has_a_stand_in(ref, family):

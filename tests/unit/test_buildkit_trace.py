@@ -182,3 +182,16 @@ def test_a_final_stage_on_scratch_keeps_its_copy(recordings, fixtures):
 def test_a_vertex_name_is_read_with_buildkits_padded_step_numbers(name, expected):
     """BuildKit pads a step's number to the width of the stage's total (ten steps or more)."""
     assert buildkit._VERTEX_STEP.match(name).groups() == expected
+
+
+def test_a_dockerignore_that_excludes_itself_is_not_sent_and_the_dockerfile_always_is(tmp_path):
+    # The sample apps' own pattern: the Dockerfiles and .dockerignore excluded (the Engine API
+    # still needs the Dockerfile it builds; a later `!.dockerignore` brings the file back).
+    (tmp_path / "Dockerfile.single").write_text("FROM scratch\n")
+    (tmp_path / "app.js").write_text("x")
+    (tmp_path / ".dockerignore").write_text("Dockerfile*\n.dockerignore\n")
+    with tarfile.open(fileobj=io.BytesIO(context_tar(tmp_path, "Dockerfile.single"))) as tar:
+        assert sorted(tar.getnames()) == ["Dockerfile.single", "app.js"]
+    (tmp_path / ".dockerignore").write_text("Dockerfile*\n.dockerignore\n!.dockerignore\n")
+    with tarfile.open(fileobj=io.BytesIO(context_tar(tmp_path, "Dockerfile.single"))) as tar:
+        assert sorted(tar.getnames()) == [".dockerignore", "Dockerfile.single", "app.js"]

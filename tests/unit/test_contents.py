@@ -2,9 +2,15 @@
 
 import io
 import json
+import re
+import sys
 import tarfile
+from pathlib import Path
 
-from multistage.contents import _package_of, apk_packages, instruction_from_history
+import pytest
+
+from multistage.contents import _package_of, apk_packages, elf_interpreter, instruction_from_history
+from multistage.errors import MultistageError
 from multistage.listings import (
     LayerListing,
     _layer_files,
@@ -118,3 +124,15 @@ def test_a_file_belongs_to_the_innermost_installed_package_not_to_a_fixture_fold
         "without a lockfile, the innermost node_modules entry"
     )
     assert _package_of("node_modules/.package-lock.json", installed) is None
+
+
+def test_the_loader_an_elf_program_names_is_read_from_its_first_bytes():
+    # Real programs of this machine: the Python running the tests is linked dynamically, and
+    # hadolint (installed beside it by the project) is static.
+    python = Path(sys.executable).resolve().read_bytes()[:16384]
+    assert re.fullmatch(r"/lib(64)?/ld-linux[-\w.]*\.so\.\d", elf_interpreter(python) or "")
+    assert elf_interpreter((Path(sys.executable).parent / "hadolint").read_bytes()[:16384]) is None
+    with pytest.raises(MultistageError, match="Not an ELF file"):
+        elf_interpreter(b"#!/bin/sh\n")
+    with pytest.raises(MultistageError, match="beyond the bytes read"):
+        elf_interpreter(python[:600])
