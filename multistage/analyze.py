@@ -463,6 +463,14 @@ OBSTACLES: tuple[Obstacle, ...] = (
         "where it answers, or give the build a local mirror.",
     ),
     Obstacle(
+        re.compile(r"python-build-standalone"),
+        "uv downloads the Python the project asks for (`requires-python`, `.python-version`) from "
+        "GitHub, unreachable here, because the stand-in's Python (its version on the base line above) "
+        "does not satisfy it; use the official profile where Docker Hub answers, or a Python version "
+        "the stand-ins have.",
+        stand_in=True,
+    ),
+    Obstacle(
         re.compile(r"https?://([\w.-]*\.)?(github\.com|githubusercontent\.com)/"),
         "a build step downloads from GitHub, which this machine cannot reach; analyse where GitHub "
         "answers, or put the download in the build context.",

@@ -116,14 +116,22 @@ class SampleApp:
         return f"{BUILD_NAMESPACE}/{self.name}:{variant}{suffix}"
 
     def command(
-        self, variant: str, builder: str, tag: str | None = None, client: docker.DockerClient | None = None
+        self,
+        variant: str,
+        builder: str,
+        tag: str | None = None,
+        client: docker.DockerClient | None = None,
+        labels: dict[str, str] | None = None,
     ) -> str:
         """The command that builds ``variant`` at a terminal with ``builder`` on this engine, with the
-        active profile's base images as build args (:func:`~multistage.build.learner_command`)."""
+        active profile's base images as build args and ``labels`` as ``--label`` options
+        (:func:`~multistage.build.learner_command`)."""
         client = client_or_connect(client)
         args = active_profile(client, say=quiet).build_args_for(self.dockerfile_text(variant))
-        request = BuildRequest(self.dockerfiles[variant], tag=tag, build_args=args)
-        return learner_command(client, builder, through_buildx(client, builder), self.path, request)
+        request = BuildRequest(self.dockerfiles[variant], tag=tag, build_args=args, labels=labels or {})
+        return learner_command(
+            client, builder, through_buildx(client, builder), self.path, request, labels=bool(labels)
+        )
 
     def build(self, variant: str, client: docker.DockerClient | None = None, **options) -> BuildReport:
         """Build one variant with :func:`multistage.build` and tag it.

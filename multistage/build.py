@@ -183,15 +183,21 @@ def build(
 
 
 def learner_command(
-    client: docker.DockerClient, builder: str, through_cli: bool, context: Path, request: BuildRequest
+    client: docker.DockerClient,
+    builder: str,
+    through_cli: bool,
+    context: Path,
+    request: BuildRequest,
+    labels: bool = False,
 ) -> str:
     """The command a learner would type at a terminal for the same build on this engine.
 
     ``docker buildx build`` where the build went through buildx; ``podman build`` on Podman;
     else ``docker build``, with ``DOCKER_BUILDKIT`` set where the engine's default builder is the
-    other one (BuildKit is the default from Engine 23.0). The project's labels are left out.
+    other one (BuildKit is the default from Engine 23.0). The request's labels (the project's)
+    are left out unless ``labels``.
     """
-    options = buildx.build_options(context, request, labels=False)
+    options = buildx.build_options(context, request, labels=labels)
     if through_cli:
         return shlex.join(["docker", "buildx", "build", *options])
     if builder == BUILDAH:

@@ -111,6 +111,8 @@ class SecretMount:
                 "; the step that reads it came from the cache, so it read it in an earlier build of "
                 "this file with the same token"
             )
+        elif reader is not None:
+            read += "; the step that reads it ran in this build"
         held = "no layer holds" if not self.token_files else f"{len(self.token_files)} layer file(s) hold"
         return (
             f"Built through docker buildx, which opens the secret's session (`{self.report.command}`): "

@@ -203,3 +203,19 @@ def test_the_official_python_layout_copied_from_a_stand_in_is_named():
     )
     assert str(_named_obstacle(copied, stood_in=True)).startswith("a step copies `/usr/local/lib/python3.X`")
     assert _named_obstacle(copied, stood_in=False) is copied, "on the official images it is the project's own"
+
+
+def test_uv_fetching_a_python_the_stand_in_lacks_is_named_before_github():
+    fetched = BuildFailed(
+        "Step 6/15 `RUN uv sync --frozen --no-dev --no-install-project` (line 26) failed under the buildkit "
+        "builder: exit code: 2",
+        "RUN uv sync --frozen --no-dev --no-install-project",
+        [
+            "Using CPython 3.13.5 interpreter at: /usr/local/bin/python3",
+            "error: Failed to download https://github.com/astral-sh/python-build-standalone/releases/download/"
+            "20251014/cpython-3.14.0%2B20251014-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz",
+            "  Caused by: dns error: failed to lookup address information: Name or service not known",
+        ],
+    )
+    assert str(_named_obstacle(fetched, stood_in=True)).startswith("uv downloads the Python the project asks for")
+    assert str(_named_obstacle(fetched, stood_in=False)).startswith("a build step downloads from GitHub")
