@@ -148,7 +148,7 @@ def _build_and_serve(app: str, dockerfile_text: str, client: docker.DockerClient
     """Build the answer and smoke-test it; return ``(client, report)``, or ``(client, failing CheckResult)``."""
     client = client_or_connect(client)
     try:
-        report = build_text(app, dockerfile_text, client=client, progress=False, **options)
+        report = build_text(app, dockerfile_text, client=client, **options)
         smoke_test(client, report.image_id, APPS[app].port)
     except MultistageError as exc:
         return client, _say(CheckResult(False, f"the image must build and answer GET /health. {exc}"))
@@ -193,9 +193,7 @@ def check_tests_gate_the_image(
         )
     path, content = FAILING_TESTS["go"]
     try:
-        build_text(
-            "go", dockerfile_text, client=client, files={path: content}, builder=builder, progress=False
-        )
+        build_text("go", dockerfile_text, client=client, files={path: content}, builder=builder)
     except MultistageError as exc:
         measured["failed_step"] = getattr(exc, "step", None)
         if "TestFailsOnPurpose" in str(exc):
@@ -377,7 +375,7 @@ def check_python_non_root(dockerfile_text: str, client: docker.DockerClient | No
     """
     client = client_or_connect(client)
     try:
-        report = build_text("python", dockerfile_text, client=client, progress=False)
+        report = build_text("python", dockerfile_text, client=client)
     except MultistageError as exc:
         return _say(CheckResult(False, f"the image must build. {exc}"))
     info = facts(client, report.image_id)
@@ -427,7 +425,7 @@ def check_one_dockerfile(
         )
     client = client_or_connect(client)
     try:
-        report = build_text("go", dockerfile_text, client=client, progress=False)
+        report = build_text("go", dockerfile_text, client=client)
         smoke_test(client, report.image_id, APPS["go"].port)
     except MultistageError as exc:
         return _say(
@@ -486,13 +484,12 @@ def check_go_cache_mount(
         return CheckResult(False, "not checked: no builder on this engine keeps a cache mount.")
     try:
         if cold_seconds is None:
-            cold_seconds = APPS["go"].build("multi", client=client, nocache=True, progress=False).seconds
+            cold_seconds = APPS["go"].build("multi", client=client, nocache=True).seconds
         rebuilt = run_scenarios(
             "go",
             edits=["source edit"],
             dockerfile_text=dockerfile_text,
             client=client,
-            progress=False,
         ).rebuilds["source edit"]
         smoke_test(client, rebuilt.image_id, APPS["go"].port)
     except MultistageError as exc:

@@ -131,7 +131,8 @@ RECIPES: tuple[Recipe, ...] = (
         ("node:18", "node:18-bookworm", "node:18.20.8-bookworm"),
         "buildpack",
         version=("sh", "-c", "echo node $(node --version), npm $(npm --version)"),
-        notes="Debian's nodejs and npm packages in /usr, yarn 1.22 from the npm registry; no corepack",
+        notes="Debian's nodejs and npm packages in /usr, yarn 1.22 from the npm registry; no corepack; "
+        "native addons built against the local headers (npm_config_nodedir), not downloaded ones",
     ),
     Recipe(
         "node-runtime",
@@ -314,7 +315,8 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         ("node:20", "node:20-trixie"),
         "buildpack-trixie",
         version=("sh", "-c", "echo node $(node --version), npm $(npm --version)"),
-        notes="Debian 13's nodejs 20 and npm in /usr, yarn 1.22 from the npm registry; no corepack",
+        notes="Debian 13's nodejs 20 and npm in /usr, yarn 1.22 from the npm registry; no corepack; "
+        "native addons built against the local headers (npm_config_nodedir), not downloaded ones",
         dockerfile="node-builder",
     ),
     Recipe(
