@@ -133,26 +133,24 @@ def elf_interpreter(head: bytes) -> str | None:
     if head[:4] != b"\x7fELF":
         raise MultistageError("Not an ELF file: its first bytes are not \\x7fELF.")
     wide, order = head[4] == 2, "<" if head[5] == 1 else ">"
-    phoff = struct.unpack_from(order + ("Q" if wide else "I"), head, 0x20 if wide else 0x1C)[0]
-    entry_size, count = struct.unpack_from(order + "HH", head, 0x36 if wide else 0x2A)
-    for index in range(count):
-        at = phoff + index * entry_size
-        if struct.unpack_from(order + "I", head, at)[0] != 3:  # PT_INTERP
-            continue
-        if wide:
-            offset, size = (
-                struct.unpack_from(order + "Q", head, at + 8)[0],
-                struct.unpack_from(order + "Q", head, at + 32)[0],
-            )
+    word = order + ("Q" if wide else "I")
+    try:
+        phoff = struct.unpack_from(word, head, 0x20 if wide else 0x1C)[0]
+        entry_size, count = struct.unpack_from(order + "HH", head, 0x36 if wide else 0x2A)
+        for at in range(phoff, phoff + count * entry_size, entry_size):
+            if struct.unpack_from(order + "I", head, at)[0] != 3:  # PT_INTERP
+                continue
+            # p_offset and p_filesz: the 2nd and 5th fields of a program header (after p_flags in ELF64)
+            offset = struct.unpack_from(word, head, at + (8 if wide else 4))[0]
+            size = struct.unpack_from(word, head, at + (32 if wide else 16))[0]
+            if offset + size > len(head):
+                break
+            return head[offset : offset + size].rstrip(b"\0").decode()
         else:
-            offset, size = (
-                struct.unpack_from(order + "II", head, at + 4)[0],
-                struct.unpack_from(order + "I", head, at + 16)[0],
-            )
-        if offset + size > len(head):
-            raise MultistageError("The ELF file's loader name lies beyond the bytes read; read more of it.")
-        return head[offset : offset + size].rstrip(b"\0").decode()
-    return None
+            return None
+    except struct.error:
+        pass
+    raise MultistageError("The ELF file's loader name lies beyond the bytes read; read more of it.")
 
 
 def dynamic_loader(client: docker.DockerClient, image: str, program: str) -> Loader:
