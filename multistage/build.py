@@ -259,12 +259,23 @@ def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...
 
 
 def _your_docker_build(client: docker.DockerClient) -> str:
-    """Which builder the learner's own ``docker build`` uses on this engine: BuildKit from Engine 23.0 on."""
+    """Which builder the learner's own ``docker build`` uses on this engine, as the engine tells the
+    docker CLI: the ``Builder-Version`` header of ``/_ping`` (2: BuildKit, the default from Engine
+    23.0; 1: the classic builder). Without the header, by the engine's version."""
     version = client.version().get("Version", "0")
-    if engine_major(client) >= 23:
-        return f"Your own `docker build` on this Docker Engine {version} uses BuildKit too."
+    try:
+        told = client.api._get(client.api._url("/_ping")).headers.get("Builder-Version", "")
+        why = (
+            f" (the engine answers the docker CLI's ping with `Builder-Version: {told}`)"
+            if told
+            else " (the engine's answer to the docker CLI's ping names no builder, so the CLI picks its own default)"
+        )
+    except (docker.errors.APIError, requests.RequestException):
+        told, why = "", ""
+    if told == "2" or (not told and engine_major(client) >= 23):
+        return f"Your own `docker build` on this Docker Engine {version} uses BuildKit too{why}."
     return (
-        f"Your own `docker build` on this Docker Engine {version} uses the classic builder unless "
+        f"Your own `docker build` on this Docker Engine {version} uses the classic builder{why} unless "
         "you set DOCKER_BUILDKIT=1 or run `docker buildx build`."
     )
 
