@@ -258,20 +258,25 @@ def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...
     return (classic.NAME,)
 
 
+def told_builder(client: docker.DockerClient) -> str | None:
+    """The ``Builder-Version`` header of the engine's ``/_ping``, which the docker CLI follows
+    (``""`` when the engine sends none; ``None`` when the ping cannot be read)."""
+    try:
+        return client.api._get(client.api._url("/_ping")).headers.get("Builder-Version", "")
+    except (docker.errors.APIError, requests.RequestException):
+        return None
+
+
 def _your_docker_build(client: docker.DockerClient) -> str:
     """Which builder the learner's own ``docker build`` uses on this engine, as the engine tells the
     docker CLI: the ``Builder-Version`` header of ``/_ping`` (2: BuildKit, the default from Engine
     23.0; 1: the classic builder). Without the header, by the engine's version."""
     version = client.version().get("Version", "0")
-    try:
-        told = client.api._get(client.api._url("/_ping")).headers.get("Builder-Version", "")
-        why = (
-            f" (the engine answers the docker CLI's ping with `Builder-Version: {told}`)"
-            if told
-            else " (the engine's answer to the docker CLI's ping names no builder, so the CLI picks its own default)"
-        )
-    except (docker.errors.APIError, requests.RequestException):
-        told, why = "", ""
+    told = told_builder(client)
+    why = {
+        None: "",
+        "": " (the engine's answer to the docker CLI's ping names no builder, so the CLI picks its own default)",
+    }.get(told, f" (the engine answers the docker CLI's ping with `Builder-Version: {told}`)")
     if told == "2" or (not told and engine_major(client) >= 23):
         return f"Your own `docker build` on this Docker Engine {version} uses BuildKit too{why}."
     return (

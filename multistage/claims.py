@@ -174,7 +174,7 @@ def judge_practices(
     stage_order: ScenarioSet,
     orders: dict[str, ScenarioSet],
     ignore: pd.DataFrame,
-    references: pd.DataFrame,
+    references: list[pd.DataFrame],
     tested: BuildReport,
     by_order: pd.DataFrame,
 ) -> pd.DataFrame:
@@ -185,7 +185,8 @@ def judge_practices(
         stage_order: ``Dockerfile.stages`` rebuilt after a source edit.
         orders: :func:`~multistage.experiments.best_practices.orderings`.
         ignore: :func:`~multistage.experiments.best_practices.dockerignore_effect`.
-        references: :func:`~multistage.experiments.best_practices.stage_references`.
+        references: :func:`~multistage.experiments.best_practices.stage_references`' tables, the
+            inserted stage's (before the exercise) and the named fix's (after it).
         tested: ``python/Dockerfile.best`` built for production.
         by_order: :func:`~multistage.experiments.best_practices.stage_orders`.
     """
@@ -257,8 +258,9 @@ def judge_practices(
             "4. .dockerignore",
         )
     )
-    index_shipped_debug = not references.loc["stage-names/Dockerfile.index-inserted", "release binary"]
-    named_kept = references.loc["stage-names/Dockerfile.named-inserted", "release binary"]
+    shipped = pd.concat(references)["release binary"]
+    index_shipped_debug = not shipped["stage-names/Dockerfile.index-inserted"]
+    named_kept = shipped["stage-names/Dockerfile.named-inserted"]
     claims.append(
         Claim(
             "Name stages for clarity when copying artifacts",

@@ -89,12 +89,19 @@ def runtimes(
 
 
 def stage_references(
-    builder: str | None = None, client: docker.DockerClient | None = None, progress: bool = True
+    variants: tuple[str, ...] = ("index", "index-inserted", "named-inserted"),
+    builder: str | None = None,
+    client: docker.DockerClient | None = None,
+    progress: bool = True,
 ) -> pd.DataFrame:
     """Build the Go app's ``stage-names/`` Dockerfiles and see which binary each one shipped.
 
     ``Dockerfile.index`` copies ``--from=0``; ``Dockerfile.index-inserted`` is the same after a
     debug stage was inserted first; ``Dockerfile.named-inserted`` names its stages.
+
+    Args:
+        variants: Which of them to build, in order; the first ships the release binary the others
+            are compared with (``index``).
 
     Returns:
         One row per Dockerfile: the shipped ``/app/main``'s size, whether it is the release
@@ -103,7 +110,7 @@ def stage_references(
     client = client_or_connect(client)
     app = APPS["go"]
     rows = []
-    for variant in ("index", "index-inserted", "named-inserted"):
+    for variant in variants:
         with experiment(app.dockerfiles[variant]):
             report = app.build(variant, client=client, builder=builder, progress=progress)
         binary = file_tree(client, report.image_id).entries["/app/main"].size

@@ -1,6 +1,7 @@
 """Decoding of real BuildKit build streams recorded by tests/unit/recordings/record.py."""
 
 import base64
+import importlib
 import io
 import tarfile
 
@@ -134,6 +135,10 @@ def test_without_buildkit_the_notebooks_get_the_classic_builder_and_a_visible_no
     monkeypatch.setattr(
         buildx, "buildx_available", lambda client: (False, "the docker CLI has no buildx plugin")
     )
+    # Engine 20.10's ping sends no Builder-Version header (its answer, read through the SDK, on
+    # this project's machine): the docker CLI then uses its own default, the classic builder.
+    build_module = importlib.import_module("multistage.build")  # the package exports a function named build
+    monkeypatch.setattr(build_module, "told_builder", lambda client: "")
     said = []
     version = {"Components": [{"Name": "Engine"}], "Version": "20.10.24+dfsg1"}
     engine = type("Engine", (), {"version": lambda self: version})()
@@ -142,8 +147,16 @@ def test_without_buildkit_the_notebooks_get_the_classic_builder_and_a_visible_no
         "Builder: classic, because BuildKit is not available here (the engine ignored version=2; "
         "the docker CLI has no buildx plugin); this notebook shows the classic builder only, and its "
         "BuildKit lessons are skipped. Your own `docker build` on this Docker Engine 20.10.24+dfsg1 uses "
-        "the classic builder unless you set DOCKER_BUILDKIT=1 or run `docker buildx build`."
+        "the classic builder (the engine's answer to the docker CLI's ping names no builder, so the CLI "
+        "picks its own default) unless you set DOCKER_BUILDKIT=1 or run `docker buildx build`."
     ]
+    # An engine configured for BuildKit (daemon.json "features": {"buildkit": true}) says so.
+    monkeypatch.setattr(build_module, "told_builder", lambda client: "2")
+    said.clear()
+    available_builders(engine, say=said.append)
+    assert said[0].endswith(
+        "uses BuildKit too (the engine answers the docker CLI's ping with `Builder-Version: 2`)."
+    )
 
 
 def test_on_podman_the_notebooks_get_buildah_and_are_told_so(monkeypatch):
