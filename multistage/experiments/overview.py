@@ -21,7 +21,7 @@ from ..edits import run_scenarios
 from ..engine import client_or_connect
 from ..listings import LayerHit, export_cost, file_tree, find_in_layers
 from ..progress import experiment
-from ..results import BuildReport
+from ..results import BuildReport, mb
 
 #: What a token made by :func:`_machine_token` looks like; anything else (an empty file) is replaced.
 _TOKEN = re.compile(r"tutorial-token-[0-9a-f]{32}")
@@ -200,7 +200,7 @@ class BuilderPattern:
             else "paths in one image only: "
             + "; ".join(f"{k}: {', '.join(v[:5])}" for k, v in self.only_in.items() if v)
         )
-        binary = " and ".join(f"{n / 1e6:.2f} MB ({k})" for k, n in self.binary_bytes.items())
+        binary = " and ".join(f"{mb(n):.2f} MB ({k})" for k, n in self.binary_bytes.items())
         return f"{paths}; /root/main is {binary}"
 
 
