@@ -186,7 +186,7 @@ def check_tests_gate_the_image(
         return _say(
             CheckResult(
                 False,
-                f"the {builder} build ran the stages {', '.join(ran)}, none named `test`. Hint: add a "
+                f"the {builder} build used the stages {', '.join(ran)}, none named `test`. Hint: add a "
                 "stage named `test` that runs `go test ./...` — and give the final stage a reason to need it.",
                 measured,
             )
