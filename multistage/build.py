@@ -158,10 +158,10 @@ def build(
     finally:
         if messages is not None:
             messages.close()  # on Ctrl-C this disconnects, and the engine cancels the build
-        bar.close(outcome, command=command)
+        seconds = time.monotonic() - started
+        bar.close(outcome, command=command, seconds=seconds)  # the report's seconds, as its tables show
         if recording:
             recording.close()
-    seconds = time.monotonic() - started
     if parsed.error or not parsed.image_id:
         raise _failure(parsed, text, builder, stages, seconds)
     image = client.images.get(parsed.image_id)

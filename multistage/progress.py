@@ -142,18 +142,19 @@ class Progress:
         if self._line:
             self._line.draw(self.description, self._bar.n, self._bar.total, detail)
 
-    def close(self, outcome: str = "done", command: str | None = None) -> None:
+    def close(self, outcome: str = "done", command: str | None = None, seconds: float | None = None) -> None:
         """Finish the bar; in a notebook, leave ``✓ description — outcome, N s`` (``✗`` if it failed).
 
         Args:
             outcome: What was done, in a few words.
             command: The terminal command that does the same, shown on a second line after ``$``.
+            seconds: The time to show (a build's own, as its report has it); else the bar's.
         """
         self._bar.n = self._bar.total or self._bar.n
         self._bar.close()
         if self._line:
             mark = "✗" if outcome.startswith("failed") else "✓"
-            seconds = time.monotonic() - self._started
+            seconds = time.monotonic() - self._started if seconds is None else seconds
             said = f"{mark} {self.description} — {outcome}, {seconds:.1f} s"
             self._line.finish(said + (f"\n  $ {command}" if command else ""))
 
