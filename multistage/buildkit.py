@@ -155,7 +155,8 @@ def status_of(message: dict) -> dict | None:
 
 
 def sent_paths(context: Path, dockerfile: str, dockerignore: bool = True) -> list[str]:
-    """The paths of ``context`` a build sends, sorted: all but what ``.dockerignore`` excludes, like the docker CLI.
+    """The paths of ``context`` a build sends, sorted: all but what ``.dockerignore`` excludes (itself
+    too, where it says so), like the docker CLI.
 
     Args:
         context: The build context directory.
@@ -163,7 +164,12 @@ def sent_paths(context: Path, dockerfile: str, dockerignore: bool = True) -> lis
         dockerignore: Apply ``.dockerignore``; ``False`` lists everything.
     """
     patterns = _patterns(context) if dockerignore else []
-    return sorted(exclude_paths(str(context), patterns, dockerfile=dockerfile))
+    sent = exclude_paths(str(context), list(patterns), dockerfile=dockerfile)
+    if _excludes(patterns, ".dockerignore"):
+        # docker-py's matcher always keeps it; BuildKit does not apply it to an uploaded context
+        # (the patterns were applied here), and the docker CLI leaves it out of what COPY sees.
+        sent.discard(".dockerignore")
+    return sorted(sent)
 
 
 def _patterns(context: Path) -> list[str]:
@@ -175,22 +181,20 @@ def _patterns(context: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def _ignores_itself(context: Path) -> bool:
-    """Whether the context's ``.dockerignore`` excludes ``.dockerignore`` (docker-py's matcher always keeps it)."""
+def _excludes(patterns: list[str], path: str) -> bool:
+    """Whether ``.dockerignore`` patterns exclude ``path``: the last pattern that matches decides, as in the CLI."""
     excluded = False
-    for pattern in map(Pattern, _patterns(context)):
-        if pattern.dirs and pattern.match(".dockerignore"):
-            excluded = not pattern.exclusion  # the last pattern that matches decides, as in the CLI
+    for pattern in map(Pattern, patterns):
+        if pattern.dirs and pattern.match(path):
+            excluded = not pattern.exclusion
     return excluded
 
 
 def context_tar(context: Path, dockerfile: str, dockerignore: bool = True) -> bytes:
     """Pack a build context as a plain ustar tar, honouring its ``.dockerignore`` like the docker CLI.
 
-    The Dockerfile is always in it: the Engine API reads it from the context, where ``COPY . .``
-    can see it (the docker CLI with BuildKit sends it apart). A ``.dockerignore`` that excludes
-    itself is left out: BuildKit does not apply it to an uploaded context (the patterns were
-    applied here), and the docker CLI leaves it out of what ``COPY`` sees.
+    The paths are :func:`sent_paths`'. The Dockerfile is always among them: the Engine API reads
+    it from the context, where ``COPY . .`` can see it (the docker CLI with BuildKit sends it apart).
 
     Args:
         context: The build context directory.
@@ -203,8 +207,6 @@ def context_tar(context: Path, dockerfile: str, dockerignore: bool = True) -> by
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for path in sent_paths(context, dockerfile, dockerignore):
-            if path == ".dockerignore" and dockerignore and _ignores_itself(context):
-                continue
             try:
                 tar.add(context / path, arcname=path, recursive=False)
             except ValueError as exc:

@@ -82,6 +82,8 @@ class Recipe:
         dockerfile: The recipe Dockerfile's name, when another recipe's is reused with other ``args``.
         args: Build arguments beside ``BASE``.
         suite: The Debian release a root recipe (no ``parent``) is debootstrapped from.
+        servers: What the build downloads from besides the Debian mirror, named for the error
+            when it fails (``the npm registry (for yarn)``).
     """
 
     name: str
@@ -94,6 +96,7 @@ class Recipe:
     dockerfile: str = ""
     args: tuple[tuple[str, str], ...] = ()
     suite: str = SUITE
+    servers: tuple[str, ...] = ()
 
     @property
     def dockerfile_name(self) -> str:
@@ -133,6 +136,7 @@ RECIPES: tuple[Recipe, ...] = (
         version=("sh", "-c", "echo node $(node --version), npm $(npm --version)"),
         notes="Debian's nodejs and npm packages in /usr, yarn 1.22 from the npm registry; no corepack; "
         "native addons built against the local headers (npm_config_nodedir), not downloaded ones",
+        servers=("the npm registry (for yarn)",),
     ),
     Recipe(
         "node-runtime",
@@ -211,6 +215,7 @@ KIT_RECIPES: tuple[Recipe, ...] = (
         "node-builder",
         ("verdaccio-package.json", "verdaccio-pack.yaml", "verdaccio-room.yaml"),
         notes="the workshop kit's npm registry cache: verdaccio 6.5.2 from the npm registry",
+        servers=("the npm registry (for verdaccio)",),
     ),
     Recipe(
         "devpi",
@@ -218,6 +223,7 @@ KIT_RECIPES: tuple[Recipe, ...] = (
         (),
         "python-runtime",
         notes="the workshop kit's PyPI cache: devpi-server 6.20.3 from PyPI",
+        servers=("PyPI (for devpi-server)",),
     ),
 )
 #: The uv release the uv stand-ins carry (from PyPI).
@@ -318,6 +324,7 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         notes="Debian 13's nodejs 20 and npm in /usr, yarn 1.22 from the npm registry; no corepack; "
         "native addons built against the local headers (npm_config_nodedir), not downloaded ones",
         dockerfile="node-builder",
+        servers=("the npm registry (for yarn)",),
     ),
     Recipe(
         "node-runtime-current",
@@ -342,6 +349,7 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         ("ghcr.io/astral-sh/uv:latest", "ghcr.io/astral-sh/uv"),
         "python-runtime",
         notes=f"uv and uvx {UV_VERSION} from uv's wheel on PyPI, on scratch, as the official image",
+        servers=("PyPI (for uv)",),
         dockerfile="uv",
         args=(("UV_VERSION", UV_VERSION), ("FINAL", "alone")),
     ),
@@ -352,6 +360,7 @@ ON_DEMAND_RECIPES: tuple[Recipe, ...] = (
         "python-runtime-current",
         version=("uv", "--version"),
         notes=f"the Python 3.13 runtime stand-in with uv and uvx {UV_VERSION} in /usr/local/bin",
+        servers=("PyPI (for uv)",),
         dockerfile="uv",
         args=(("UV_VERSION", UV_VERSION), ("FINAL", "with-python")),
     ),

@@ -178,13 +178,8 @@ def provision(
             # The sentence only; a build failure's log tail is kept on the error's cause.
             raise BaseImageUnavailable(
                 f"Building the local base {recipe.tag} failed: {exc.args[0]} -- check network access to "
-                f"{settings.DEBIAN_MIRROR.value()}"
-                + (
-                    " and the npm registry (for yarn)"
-                    if recipe.dockerfile_name == "node-builder.Dockerfile"
-                    else ""
-                )
-                + ", or use `python -m multistage bundle import FILE`, or the official profile."
+                f"{' and '.join((settings.DEBIAN_MIRROR.value(), *recipe.servers))}, or use "
+                "`python -m multistage bundle import FILE`, or the official profile."
             ) from exc
         say(f"    done in {time.monotonic() - started:.0f} s")
     _remove_stale(client)

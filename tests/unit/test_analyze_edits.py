@@ -217,5 +217,7 @@ def test_uv_fetching_a_python_the_stand_in_lacks_is_named_before_github():
             "  Caused by: dns error: failed to lookup address information: Name or service not known",
         ],
     )
-    assert str(_named_obstacle(fetched, stood_in=True)).startswith("uv downloads the Python the project asks for")
+    assert str(_named_obstacle(fetched, stood_in=True)).startswith(
+        "uv downloads the Python the project asks for"
+    )
     assert str(_named_obstacle(fetched, stood_in=False)).startswith("a build step downloads from GitHub")
