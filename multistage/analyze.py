@@ -203,7 +203,9 @@ class Analysis:
             lines.append(f"  largest: {top}")
         sent = f"Context: {self.context_mb:.1f} MB sent"
         if self.unignored_mb is not None:
-            sent += f" ({self.unignored_mb:.1f} MB without .dockerignore)"
+            left_out = self.unignored_mb - self.context_mb
+            amount = f"{left_out:.1f} MB" if left_out >= 1 else f"{left_out * 1e3:.0f} kB"
+            sent += f"; .dockerignore leaves out {amount} of this directory"
         else:
             sent += " (no .dockerignore)"
         lines.append(sent)

@@ -369,7 +369,9 @@ def _failure(
     numbered = numbered_instructions(text)
     if failing:
         line: int | None = next(i.line for i in numbered if i.number == failing.number)
-        where = f"Step {failing.number}/{len(numbered)} `{failing.instruction}` (line {line})"
+        # The Dockerfile's line, not a step number: the builders and the progress line count steps
+        # three ways (classic's instructions, BuildKit's vertices, the steps that do work).
+        where = f"`{failing.instruction}` (line {line})"
     else:
         found = _ERROR_LINE.search(error)
         line = int(found[1]) if found else None

@@ -274,7 +274,7 @@ def judge_practices(
             + ", COPY --from=build "
             + ("the release binary" if named_kept else "the wrong binary"),
             notebook,
-            "5. Name your stages",
+            "5. `COPY --from=0` after an inserted stage",
         )
     )
     test_steps = tested.steps_in("test")
@@ -282,8 +282,10 @@ def judge_practices(
         Claim(
             "Consider using a specific stage for testing",
             HOLDS_PARTLY if test_steps else NOT_HOLDS,
-            f"python/Dockerfile.best: {len(test_steps)} test-stage steps in every production build, because "
-            "production copies from `test`; a builder that skips unneeded stages (notebook 04) leaves out a test stage nothing copies from",
+            f"python/Dockerfile.best: its production build included the test stage's {len(test_steps)} steps "
+            f"({sum(not s.cached for s in test_steps)} ran, {sum(s.cached for s in test_steps)} from the cache), "
+            "because production copies from `test`; a builder that skips unneeded stages (notebook 04) leaves out "
+            "a test stage nothing copies from",
             notebook,
             "6. A stage for testing",
         )
