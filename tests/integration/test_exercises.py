@@ -44,6 +44,9 @@ def test_node_production_only_rejects_the_documents_example_and_accepts_the_solu
     assert "production" in capsys.readouterr().out, "the hint must point at what is wrong"
     solved = check_node_production_only(_solution("01-basic-example-node.ipynb"), client=client)
     assert solved.passed, solved.message
+    assert str(solved).startswith("✅ PASS: ") and str(starter).startswith("❌ NOT YET: "), (
+        "the line the notebook prints, as the instructor guide quotes it"
+    )
     assert solved.measured["size_mb"] < starter.measured["size_mb"]
 
 
