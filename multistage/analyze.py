@@ -201,11 +201,11 @@ class Analysis:
         if len(self.largest):
             top = ", ".join(f"{r.path} {r.mb:.1f} MB" for r in self.largest.head(3).itertuples())
             lines.append(f"  largest: {top}")
-        sent = f"Context: {self.context_mb:.1f} MB sent"
+        sent = f"Context: {_amount(self.context_mb)} sent"
         if self.unignored_mb is not None:
-            left_out = self.unignored_mb - self.context_mb
-            amount = f"{left_out:.1f} MB" if left_out >= 1 else f"{left_out * 1e3:.0f} kB"
-            sent += f"; .dockerignore leaves out {amount} of this directory"
+            sent += (
+                f"; .dockerignore leaves out {_amount(self.unignored_mb - self.context_mb)} of this directory"
+            )
         else:
             sent += " (no .dockerignore)"
         lines.append(sent)
@@ -270,6 +270,11 @@ def _svg(figure: Figure) -> str:
     figure.savefig(out, format="svg", bbox_inches="tight")
     plt.close(figure)
     return out.getvalue()[out.getvalue().index("<svg") :]
+
+
+def _amount(mb: float) -> str:
+    """Megabytes as a person reads them: kB under one MB."""
+    return f"{mb:.1f} MB" if mb >= 1 else f"{mb * 1e3:.0f} kB"
 
 
 def analyze(

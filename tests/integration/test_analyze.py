@@ -123,6 +123,10 @@ def test_the_documents_node_example_is_found_to_ship_development_packages(client
     analysis = analyze(APPS["node"].path, client=client, edits=False, progress=False)
     assert analysis.dev_packages and _said(analysis, "development packages")
     assert analysis.base_size and analysis.report.size > analysis.base_size
+    left_out = (analysis.unignored_mb - analysis.context_mb) * 1e3
+    assert f".dockerignore leaves out {left_out:.0f} kB of this directory" in analysis.summary(), (
+        "the app's .dockerignore leaves out its Dockerfiles and notes: kB, as sent and as read"
+    )
 
 
 def test_a_test_stage_the_target_does_not_need_is_found_and_each_stage_measured(client):
