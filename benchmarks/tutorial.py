@@ -87,6 +87,22 @@ class PeakMemory:
 GOALS = {"notebook, warm": 60, "all notebooks, warm": 240, "make run, cold": 15 * 60}
 
 
+def _machine(client) -> str:
+    """The machine the figures come from: cores, memory, system and engine (the guide quotes this line)."""
+
+    def field(path: str, key: str, separator: str) -> str | None:
+        lines = Path(path).read_text().splitlines() if Path(path).exists() else []
+        return next((line.split(separator, 1)[1].strip() for line in lines if line.startswith(key)), None)
+
+    kib = field("/proc/meminfo", "MemTotal:", ":")
+    memory = f"{int(kib.split()[0]) / 2**20:.0f} GB memory, " if kib else ""
+    system = (field("/etc/os-release", "PRETTY_NAME=", "=") or "unknown system").strip('"')
+    return (
+        f"machine: {os.cpu_count()} cores, {memory}{system}; "
+        f"engine {client.version().get('Version')} ({client.info().get('Driver')})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("mode", choices=["cold", "warm"])
@@ -97,6 +113,7 @@ def main() -> None:
         on_harness(args.engine, args.only)
         return
     client = connect()
+    print(_machine(client), flush=True)
     if args.mode == "cold":
         clean(client, keep_bases=True, say=print)
         shutil.rmtree(cache_dir(), ignore_errors=True)

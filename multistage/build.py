@@ -158,8 +158,9 @@ def build(
     finally:
         if messages is not None:
             messages.close()  # on Ctrl-C this disconnects, and the engine cancels the build
-        seconds = time.monotonic() - started
-        bar.close(outcome, command=command, seconds=seconds)  # the report's seconds, as its tables show
+        # Rounded once, so the progress line, the report and every table show the same tenth.
+        seconds = round(time.monotonic() - started, 3)
+        bar.close(outcome, command=command, seconds=seconds)
         if recording:
             recording.close()
     if parsed.error or not parsed.image_id:
@@ -174,7 +175,7 @@ def build(
         dockerfile=str(dockerfile),
         context=str(context),
         target=target,
-        seconds=round(seconds, 3),
+        seconds=seconds,
         steps=_drop_label_steps(parsed.steps, request.labels),
         build_args=args,
         dockerfile_text=text,

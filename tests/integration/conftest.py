@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
 import uuid
@@ -82,3 +83,24 @@ def _exported_bytes(client, image: str) -> int:
                 return sum(member.size for member in tar if member.isreg())
     finally:
         container.remove(force=True)
+
+
+#: A docker CLI without the buildx plugin, as a learner's may be: the CLI's own answer to ``docker buildx``.
+_CLI_WITHOUT_BUILDX = """#!/bin/sh
+if [ "$1" = buildx ]; then
+  echo "docker: 'buildx' is not a docker command." >&2
+  exit 1
+fi
+exec {docker} "$@"
+"""
+
+
+@pytest.fixture
+def cli_without_buildx(tmp_path, monkeypatch):
+    """Put a docker CLI that lacks the buildx plugin first on PATH, for this process and its kernels."""
+    cli = tmp_path / "bin" / "docker"
+    cli.parent.mkdir()
+    cli.write_text(_CLI_WITHOUT_BUILDX.format(docker=shutil.which("docker")))
+    cli.chmod(cli.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{cli.parent}:{os.environ['PATH']}")
+    return cli

@@ -13,6 +13,8 @@ import pytest
 
 from multistage import BuildFailed, EngineUnavailable, MultistageError, build
 from multistage.apps import copy_app
+from multistage.engine import connect
+from multistage.experiments.overview import secret_mount
 from multistage.profiles import active_profile
 from multistage.progress import PROGRESS_FILE
 
@@ -265,3 +267,13 @@ def test_a_build_the_engine_refuses_as_it_starts_is_build_failed_and_closes_its_
 
 def _is_link(fd: str) -> bool:
     return os.path.islink(f"/proc/self/fd/{fd}")
+
+
+def test_without_the_buildx_plugin_the_secret_mount_says_why_in_one_sentence(cli_without_buildx):
+    """Engine 20.10 from Debian 12 has no buildx plugin: 00's secret-mount cell says so and builds nothing."""
+    fresh = connect()  # the builder paths are probed once per client
+    mounted = secret_mount(fresh, progress=False)
+    assert mounted.report is None and mounted.token_files == []
+    assert mounted.summary() == (
+        "Not built here: `docker buildx` cannot build on this engine, and build secrets need it."
+    ), mounted.summary()

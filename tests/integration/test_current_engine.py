@@ -7,9 +7,7 @@ this test adds what only a second engine can show: the same image has the same s
 image stores, and each notebook names the builder path it used.
 """
 
-import os
 import shutil
-import stat
 
 import nbformat
 import pytest
@@ -146,19 +144,9 @@ def test_analyze_builds_a_heredoc_dockerfile_with_a_syntax_line_on_docker_26(on_
     )
 
 
-#: A docker CLI without the buildx plugin, as a learner's may be: the CLI's own answer to ``docker buildx``.
-_CLI_WITHOUT_BUILDX = """#!/bin/sh
-if [ "$1" = buildx ]; then
-  echo "docker: 'buildx' is not a docker command." >&2
-  exit 1
-fi
-exec {docker} "$@"
-"""
-
-
 @pytest.mark.parametrize("notebook", ["02-go-example.ipynb", "07-faster-rebuilds.ipynb"])
 def test_without_a_buildkit_path_the_buildkit_lessons_say_so_and_the_notebook_runs(
-    on_engine, notebook, tmp_path, monkeypatch
+    on_engine, notebook, tmp_path, cli_without_buildx
 ):
     """The containerd store with a CLI that lacks buildx: no BuildKit path, the classic builder only.
 
@@ -167,11 +155,6 @@ def test_without_a_buildkit_path_the_buildkit_lessons_say_so_and_the_notebook_ru
     """
     if on_engine.store != "containerd":
         pytest.skip("overlay2 has the Engine API's BuildKit path, which needs no CLI")
-    cli = tmp_path / "bin" / "docker"
-    cli.parent.mkdir()
-    cli.write_text(_CLI_WITHOUT_BUILDX.format(docker=shutil.which("docker")))
-    cli.chmod(cli.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{cli.parent}:{os.environ['PATH']}")
     said = _run_and_read(notebook, tmp_path, "containerd, classic builder only")
     assert any(line.startswith("Builder: classic, because BuildKit is not available here") for line in said)
     expected = (

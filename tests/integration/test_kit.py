@@ -75,6 +75,12 @@ def test_every_notebook_runs_from_the_kit_with_the_builds_cut_off_from_the_inter
                 ["python", "-c", f"import urllib.request as u; print(u.urlopen({url!r}, timeout=10).status)"],
             )
             assert answer == "200", f"the kit's server at {url} answers a build container"
+        doctor = subprocess.run(
+            [sys.executable, "-m", "multistage", "doctor"], capture_output=True, text=True, timeout=300
+        )
+        assert "✓ Base-image profile: local: the workshop kit is served" in doctor.stdout, (
+            f"doctor's profile line says the kit is in use, as the guide's welcome shows it:\n{doctor.stdout}"
+        )
         for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
             run = execute_notebook(notebook, tmp_path / "out", say=quiet)
             assert not run.error, f"{notebook.name} failed in the offline room: {run.error}"
