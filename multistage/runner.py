@@ -253,7 +253,7 @@ def write_index(runs: list[NotebookRun], table: pd.DataFrame, claims: list[Claim
     claim_rows = "".join(
         f"<tr><td>{html.escape(c.claim)}</td><td class='{verdict_class.get(c.verdict, '')}'>{html.escape(c.verdict)}</td>"
         f"<td>{_inline_code(c.evidence)}</td>"
-        f"<td><a href='html/{c.notebook}.html#{html.escape(c.section.replace(' ', '-'))}'>{html.escape(c.notebook[:2])}: "
+        f"<td><a href='html/{c.notebook}.html#{html.escape(c.section.replace('`', '').replace(' ', '-'))}'>{html.escape(c.notebook[:2])}: "
         f"{html.escape(c.section)}</a></td></tr>"
         for c in claims
     )

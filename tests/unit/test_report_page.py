@@ -33,9 +33,14 @@ def test_the_page_opens_with_the_claims_and_loads_nothing_from_the_network(tmp_p
     run = NotebookRun(
         "00-overview-and-benefits", 12.0, tmp_path / "html" / "00-overview-and-benefits.html", [figure]
     )
-    page = write_index([run], pd.DataFrame([{"app": "go", "size_mb": 7.1}]), [claim], tmp_path).read_text()
+    coded = Claim("Name stages", HOLDS, "named", "06-best-practices", "5. `COPY --from=0` after a stage")
+    page = write_index(
+        [run], pd.DataFrame([{"app": "go", "size_mb": 7.1}]), [claim, coded], tmp_path
+    ).read_text()
     assert page.index("Better security") < page.index("Every sample app variant")
     assert "href='html/00-overview-and-benefits.html#Better-security'" in page
+    # nbconvert's heading ids drop a code span's backticks: "5.-COPY---from=0-after-a-stage".
+    assert "href='html/06-best-practices.html#5.-COPY---from=0-after-a-stage'" in page
     assert "<td class='partly'>holds partly</td>" in page
     assert "<figcaption>Smaller <code>images</code></figcaption>" in page
     assert not re.search(r"(src|href)=['\"]https?://", page), "the page must render offline"
