@@ -165,9 +165,7 @@ class Analysis:
         """One screen of text: the numbers that matter, then the ranked findings."""
         size = mb(self.report.size)
         if self.base_size:
-            extra = size - mb(self.base_size)
-            amount = f"{extra:.1f} MB" if extra >= 1 else f"{extra * 1e3:.0f} kB"
-            added = f", {amount} added to its runtime base"
+            added = f", {_amount(size - mb(self.base_size))} added to its runtime base"
         else:
             added = " (on scratch: every byte added by the Dockerfile)"
         ran = sorted(self.report.stages_run)

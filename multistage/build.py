@@ -398,7 +398,7 @@ def _failure(
         step=failing.instruction if failing else None,
         line=line,
         log_tail=parsed.log[-LOG_TAIL:],
-        seconds=round(seconds, 3) if seconds is not None else None,
+        seconds=seconds,  # rounded by build(), as its report's
         log=parsed.log,
     )
 

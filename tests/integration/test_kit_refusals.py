@@ -8,7 +8,7 @@ from multistage.errors import UsageError
 from multistage.kit import MANIFEST, serve
 
 
-def _running_containers(client) -> set[str]:
+def _containers(client) -> set[str]:
     return {container.id for container in client.containers.list(all=True)}
 
 
@@ -16,13 +16,13 @@ def test_a_kit_packed_for_another_architecture_is_refused_in_one_sentence(client
     here = client.info()["Architecture"]
     other = "aarch64" if here != "aarch64" else "x86_64"
     (tmp_path / MANIFEST).write_text(json.dumps({"architecture": other}))
-    before = _running_containers(client)
+    before = _containers(client)
     with pytest.raises(UsageError) as refused:
         serve(client, tmp_path)
     assert str(refused.value).startswith(
         f"This kit was packed for {other} engines and this engine is {here};"
     )
-    assert _running_containers(client) == before, "nothing is started for a kit that cannot be served"
+    assert _containers(client) == before, "nothing is started for a kit that cannot be served"
 
 
 def test_a_folder_without_a_kit_is_refused_with_the_fix(client, tmp_path):
