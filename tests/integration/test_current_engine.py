@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.extra_engine]
 #: ``test_analyze_builds_a_heredoc_dockerfile_with_a_syntax_line_on_docker_26``, sizes by
 #: ``test_the_same_image_has_the_same_size_on_both_stores``, the secret mount (``docker buildx``,
 #: on either store) and the other notebooks on the containerd store. Measured cost of each further
-#: notebook here: 00 149 s, 02 52 s, 08 45 s (CI, 2026-12-01), which ``.ci/run``'s 90-minute limit
+#: notebook here: 00 149 s, 02 52 s, 08 45 s (`.ci/run`'s durations, 2026-12-01), which ``.ci/run``'s 90-minute limit
 #: does not leave room for.
 OVERLAY2_NOTEBOOKS = ("07-faster-rebuilds.ipynb",)
 
