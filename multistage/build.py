@@ -9,6 +9,7 @@ import time
 import weakref
 from collections.abc import Generator
 from pathlib import Path
+from types import ModuleType
 
 import docker
 import requests
@@ -137,32 +138,7 @@ def build(
     command = learner_command(client, builder, through_cli, context, request)
     aimed = f" --target {target}" if target else ""
     bar = BuildProgress(f"{context.name}/{dockerfile}{aimed} ({builder})", enabled=progress)
-    recording = messages = None
-    outcome = "failed"
-    started = time.monotonic()
-    try:
-        recording = open(record, "w") if record else None  # closed in the finally below
-        messages = _timed(implementation.start(client, context, request), started, recording)
-        parsed = implementation.parse(messages, text, on_step=bar.on_step)
-        outcome = _outcome(parsed, _drop_label_steps(parsed.steps, request.labels))
-    except docker.errors.DockerException as exc:
-        # Refused as it starts (a Dockerfile the classic builder cannot parse, a bad tag or
-        # option, by the engine or by the SDK): the same error type as a failing step.
-        parsed = ParsedStream([], None, str(getattr(exc, "explanation", None) or exc), [], None)
-    except _CONNECTION_LOST as exc:
-        running = f" while `{bar.current}` was running" if bar.current else ""
-        raise EngineUnavailable(
-            f"The Docker engine stopped answering during the build of {context.name}/{dockerfile}{running} "
-            f"({type(exc).__name__}); start it again (`python -m multistage doctor` says how) and rerun the cell."
-        ) from None
-    finally:
-        if messages is not None:
-            messages.close()  # on Ctrl-C this disconnects, and the engine cancels the build
-        # Rounded once, so the progress line, the report and every table show the same tenth.
-        seconds = round(time.monotonic() - started, 3)
-        bar.close(outcome, command=command, seconds=seconds)
-        if recording:
-            recording.close()
+    parsed, seconds = _run(implementation, client, context, request, text, bar, command, record)
     if parsed.error or not parsed.image_id:
         raise _failure(parsed, text, builder, stages, seconds)
     image = client.images.get(parsed.image_id)
@@ -181,6 +157,48 @@ def build(
         dockerfile_text=text,
         command=command,
     )
+
+
+def _run(
+    implementation: ModuleType,
+    client: docker.DockerClient,
+    context: Path,
+    request: BuildRequest,
+    text: str,
+    bar: BuildProgress,
+    command: str,
+    record: str | Path | None,
+) -> tuple[ParsedStream, float]:
+    """Start the build with ``implementation`` (a builder module), parse its stream while ``bar``
+    shows the running step, and return what it parsed and its seconds, rounded once; the
+    connection is closed however it ends (on Ctrl-C the engine then cancels the build)."""
+    recording = messages = None
+    outcome = "failed"
+    started = time.monotonic()
+    try:
+        recording = open(record, "w") if record else None  # closed in the finally below
+        messages = _timed(implementation.start(client, context, request), started, recording)
+        parsed = implementation.parse(messages, text, on_step=bar.on_step)
+        outcome = _outcome(parsed, _drop_label_steps(parsed.steps, request.labels))
+    except docker.errors.DockerException as exc:
+        # Refused as it starts (a Dockerfile the classic builder cannot parse, a bad tag or
+        # option, by the engine or by the SDK): the same error type as a failing step.
+        parsed = ParsedStream([], None, str(getattr(exc, "explanation", None) or exc), [], None)
+    except _CONNECTION_LOST as exc:
+        running = f" while `{bar.current}` was running" if bar.current else ""
+        raise EngineUnavailable(
+            f"The Docker engine stopped answering during the build of {context.name}/{request.dockerfile}{running} "
+            f"({type(exc).__name__}); start it again (`python -m multistage doctor` says how) and rerun the cell."
+        ) from None
+    finally:
+        if messages is not None:
+            messages.close()  # on Ctrl-C this disconnects, and the engine cancels the build
+        # Rounded once, so the progress line, the report and every table show the same tenth.
+        seconds = round(time.monotonic() - started, 3)
+        bar.close(outcome, command=command, seconds=seconds)
+        if recording:
+            recording.close()
+    return parsed, seconds
 
 
 def learner_command(

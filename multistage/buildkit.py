@@ -328,34 +328,7 @@ def parse(
         status = status_of(message)
         if status is not None:
             traces += 1
-            for v in status.get("vertexes", []):
-                vertex = vertices.setdefault(v.get("digest", ""), _Vertex(v.get("digest", "")))
-                vertex.name, vertex.cached = v.get("name", ""), v.get("cached", False)
-                vertex.error = v.get("error") or vertex.error
-                if "started" in v:
-                    vertex.started = _seconds(v["started"])
-                if "completed" in v:
-                    vertex.completed = _seconds(v["completed"])
-                if (
-                    on_step
-                    and vertex.started is not None
-                    and (vertex_step := _VERTEX_STEP.match(vertex.name))
-                ):
-                    if vertex.digest not in started_steps:
-                        started_steps.add(vertex.digest)
-                        planned = sum(1 for x in vertices.values() if _VERTEX_STEP.match(x.name))
-                        on_step(len(started_steps), planned, vertex_step[4])
-            for entry in status.get("statuses", []):
-                # Download or extract entries under a FROM vertex: a pull. On the containerd image
-                # store a local base is "resolve"d too, which is no pull.
-                if not entry.get("id", entry.get("ID", "")).startswith("resolve "):
-                    vertices.setdefault(entry["vertex"], _Vertex(entry["vertex"])).pulled = True
-            for entry in status.get("logs", []):
-                vertex = vertices.setdefault(entry["vertex"], _Vertex(entry["vertex"]))
-                text = base64.b64decode(entry.get("data") or entry.get("msg") or "")
-                for line in text.decode("utf-8", "replace").splitlines():
-                    vertex.logs.append(line)
-                    log.append(f"{vertex.name.split(']')[0]}] {line}" if vertex.name else line)
+            _read_status(status, vertices, log, started_steps, on_step)
         elif message.get("id") == IMAGE_ID:
             image_id = message["aux"]["ID"]
         elif message.get("stream", "").startswith("Step "):
@@ -368,6 +341,63 @@ def parse(
             "The engine built with the classic builder although BuildKit was asked for; "
             "use builder='classic' or an engine with BuildKit (Docker 18.09 or later on Linux)."
         )
+    steps, failed, total = _steps(vertices, dockerfile_text)
+    # Parallel stages interleave their output; the failing step's own lines explain a failure.
+    # When one step fails, BuildKit cancels the steps running beside it: theirs is no cause.
+    failing = [
+        v for v in vertices.values() if v.error and v.started is not None and _VERTEX_STEP.match(v.name)
+    ]
+    failing_logs = next((v.logs for v in sorted(failing, key=_canceled)), None)
+    if failing_logs:
+        log = failing_logs + [error or ""]
+    return ParsedStream(
+        steps=steps,
+        image_id=None if error else image_id,
+        error=error,
+        log=log,
+        total_steps=total,
+        failed=failed,
+    )
+
+
+def _read_status(
+    status: dict,
+    vertices: dict[str, _Vertex],
+    log: list[str],
+    started_steps: set[str],
+    on_step: Callable[[int, int | None, str], None] | None,
+) -> None:
+    """Fold one status message into ``vertices`` (by digest) and ``log``; call ``on_step`` for each
+    Dockerfile step that starts (``started_steps`` holds the digests already announced)."""
+    for v in status.get("vertexes", []):
+        vertex = vertices.setdefault(v.get("digest", ""), _Vertex(v.get("digest", "")))
+        vertex.name, vertex.cached = v.get("name", ""), v.get("cached", False)
+        vertex.error = v.get("error") or vertex.error
+        if "started" in v:
+            vertex.started = _seconds(v["started"])
+        if "completed" in v:
+            vertex.completed = _seconds(v["completed"])
+        if on_step and vertex.started is not None and (vertex_step := _VERTEX_STEP.match(vertex.name)):
+            if vertex.digest not in started_steps:
+                started_steps.add(vertex.digest)
+                planned = sum(1 for x in vertices.values() if _VERTEX_STEP.match(x.name))
+                on_step(len(started_steps), planned, vertex_step[4])
+    for entry in status.get("statuses", []):
+        # Download or extract entries under a FROM vertex: a pull. On the containerd image
+        # store a local base is "resolve"d too, which is no pull.
+        if not entry.get("id", entry.get("ID", "")).startswith("resolve "):
+            vertices.setdefault(entry["vertex"], _Vertex(entry["vertex"])).pulled = True
+    for entry in status.get("logs", []):
+        vertex = vertices.setdefault(entry["vertex"], _Vertex(entry["vertex"]))
+        text = base64.b64decode(entry.get("data") or entry.get("msg") or "")
+        for line in text.decode("utf-8", "replace").splitlines():
+            vertex.logs.append(line)
+            log.append(f"{vertex.name.split(']')[0]}] {line}" if vertex.name else line)
+
+
+def _steps(vertices: dict[str, _Vertex], dockerfile_text: str) -> tuple[list[Step], Step | None, int]:
+    """The Dockerfile steps among the vertices that started, in Dockerfile order, the step that
+    failed (a cause rather than a step BuildKit cancelled beside it) and the number of steps."""
     by_label, stages, total = _vertex_steps(dockerfile_text)
     # The vertices of Dockerfile steps that started, each with its start and its parsed name.
     ran = [
@@ -390,13 +420,12 @@ def parse(
         end = vertex.completed if vertex.completed is not None else started
         # As under the classic builder, a FROM builds nothing: it counts as cached unless pulled.
         nothing_to_do = not does_work(item.keyword) and not vertex.pulled and not vertex.error
-        cached = vertex.cached or nothing_to_do
         step = Step(
             number=item.number,
             stage=item.stage,
             stage_name=stages[item.stage].name,
             instruction=item.text,
-            cached=cached,
+            cached=vertex.cached or nothing_to_do,
             seconds=round(max(end - started, 0.0), 4),
             start=round(started - origin, 4),
         )
@@ -404,20 +433,7 @@ def parse(
         if vertex.error and (failed is None or (failed_by_cancel and not _canceled(vertex))):
             failed, failed_by_cancel = step, _canceled(vertex)
     steps.sort(key=lambda s: (s.number, s.start))
-    # Parallel stages interleave their output; the failing step's own lines explain a failure.
-    # When one step fails, BuildKit cancels the steps running beside it: theirs is no cause.
-    failing = [v for v, _, _ in ran if v.error]
-    failing_logs = next((v.logs for v in sorted(failing, key=_canceled)), None)
-    if failing_logs:
-        log = failing_logs + [error or ""]
-    return ParsedStream(
-        steps=steps,
-        image_id=None if error else image_id,
-        error=error,
-        log=log,
-        total_steps=total,
-        failed=failed,
-    )
+    return steps, failed, total
 
 
 def _canceled(vertex: _Vertex) -> bool:
