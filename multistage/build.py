@@ -29,7 +29,7 @@ from .engine import client_or_connect, engine_kind, engine_major
 from .errors import BuildFailed, EngineUnavailable, MultistageError, UsageError
 from .listings import image_size
 from .profiles import Profile, active_profile
-from .progress import BuildProgress, quiet, shorten
+from .progress import BuildProgress, Say, quiet, shorten
 from .results import LOG_TAIL, BuildReport, BuildRequest, ParsedStream, Step, work_counts
 
 __all__ = [
@@ -250,7 +250,7 @@ def default_builder(client: docker.DockerClient) -> str:
     return available_builders(client, say=quiet)[0]
 
 
-def available_builders(client: docker.DockerClient, say=print) -> tuple[str, ...]:
+def available_builders(client: docker.DockerClient, say: Say = print) -> tuple[str, ...]:
     """The builders this engine offers, the default first, with one line saying which (and why, if only one).
 
     Notebooks build with the first for everything and with every one where they compare

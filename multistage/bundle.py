@@ -15,6 +15,7 @@ import docker
 from . import labels as lbl
 from .errors import BaseImageUnavailable, MultistageError, UsageError
 from .profiles import RECIPES, RECIPES_BY_NAME, Recipe
+from .progress import Say
 from .provision import base_status, recipe_hash
 
 __all__ = [
@@ -31,7 +32,7 @@ def export_bundle(
     client: docker.DockerClient,
     path: str | Path,
     names: list[str] | None = None,
-    say=print,
+    say: Say = print,
     recipes: tuple[Recipe, ...] = RECIPES,
 ) -> dict:
     """Write the local base images and a manifest to ``path`` (one plain tar file).
@@ -99,7 +100,7 @@ def export_bundle(
     return manifest
 
 
-def import_bundle(client: docker.DockerClient, path: str | Path, say=print) -> dict:
+def import_bundle(client: docker.DockerClient, path: str | Path, say: Say = print) -> dict:
     """Load the base images of a bundle made by :func:`export_bundle` and check them.
 
     Raises:

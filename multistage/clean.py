@@ -8,6 +8,7 @@ import docker
 
 from . import labels as lbl
 from .profiles import ENGINE_RECIPES, KIT_RECIPES, LOCAL_NAMESPACE, ON_DEMAND_RECIPES, RECIPES
+from .progress import Say
 from .results import mb
 
 __all__ = [
@@ -50,7 +51,7 @@ def _unqualified(tag: str) -> str:
     return tag
 
 
-def clean(client: docker.DockerClient, keep_bases: bool = False, say=print) -> CleanResult:
+def clean(client: docker.DockerClient, keep_bases: bool = False, say: Say = print) -> CleanResult:
     """Remove the project's containers and images; never anything else.
 
     Containers are selected by a label the project sets only when it creates a container

@@ -18,7 +18,7 @@ from docker.context import ContextAPI
 
 from . import settings
 from .errors import EngineUnavailable, MultistageError, UsageError
-from .progress import quiet
+from .progress import Say, quiet
 
 __all__ = [
     "API_TIMEOUT",
@@ -170,7 +170,7 @@ def can_start_engine_here() -> bool:
     )
 
 
-def ensure_engine(say=print, wait_seconds: float = 90) -> docker.DockerClient:
+def ensure_engine(say: Say = print, wait_seconds: float = 90) -> docker.DockerClient:
     """Return a client for a reachable engine, installing and starting one if needed and allowed.
 
     An engine that already answers (DOCKER_HOST, a docker context, Docker Desktop, a system
@@ -275,7 +275,7 @@ def _write_podman_conf() -> Path:
     return _PODMAN_CONF
 
 
-def apt_install(packages: list[str], say=print) -> None:
+def apt_install(packages: list[str], say: Say = print) -> None:
     """Install Debian packages on this machine (root on Debian/Ubuntu only).
 
     Raises:

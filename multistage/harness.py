@@ -34,7 +34,7 @@ from .bundle import export_bundle, import_bundle
 from .engine import API_TIMEOUT
 from .errors import EngineUnavailable, MultistageError, UsageError
 from .profiles import ENGINE_RECIPES, LOCAL, LOCAL_NAMESPACE, RECIPES_BY_NAME, recipes_for, registry_of
-from .progress import quiet
+from .progress import Say, quiet
 from .provision import provision
 
 __all__ = [
@@ -86,7 +86,7 @@ class HarnessEngine:
 BUILDX_PLUGIN = Path("/usr/local/lib/docker/cli-plugins/docker-buildx")
 
 
-def install_buildx_plugin(client: docker.DockerClient, say=print) -> None:
+def install_buildx_plugin(client: docker.DockerClient, say: Say = print) -> None:
     """Give this machine's docker CLI the buildx plugin, when it has none, from the engine image.
 
     The harness engine's builds on the containerd image store go through ``docker buildx``. These
@@ -130,7 +130,7 @@ def start_engine(
     *,
     mirror: bool = False,
     gcr: bool = False,
-    say=print,
+    say: Say = print,
     wait_seconds: float = 120,
 ) -> HarnessEngine:
     """Start a Docker 26 engine in a container on ``client``'s engine, replacing one left running.
@@ -203,7 +203,7 @@ def stop_engine(client: docker.DockerClient, store: str) -> None:
 
 
 def serve_document_images(
-    client: docker.DockerClient, engine: HarnessEngine, registries: tuple[str, ...], say=print
+    client: docker.DockerClient, engine: HarnessEngine, registries: tuple[str, ...], say: Say = print
 ) -> list[str]:
     """Fill the engine's registries with the local stand-ins under the official names they stand in for.
 

@@ -41,7 +41,7 @@ from .containers import run_command
 from .engine import engine_host, ports_published_here
 from .errors import MultistageError, UsageError
 from .profiles import KIT_RECIPES, LOCAL, RECIPES, RECIPES_BY_NAME, kit_state_file
-from .progress import experiment, quiet
+from .progress import Say, experiment, quiet
 from .provision import base_status, provision
 from .results import mb
 
@@ -87,7 +87,7 @@ def pack(
     directory: str | Path = KIT_DIR,
     platforms: tuple[str, ...] = (),
     pythons: tuple[str, ...] = (),
-    say=print,
+    say: Say = print,
 ) -> dict:
     """Write everything a laptop needs beside the clone to ``directory``.
 
@@ -172,7 +172,7 @@ def pack(
     return manifest
 
 
-def serve(client: docker.DockerClient, directory: str | Path = KIT_DIR, say=print) -> Served:
+def serve(client: docker.DockerClient, directory: str | Path = KIT_DIR, say: Say = print) -> Served:
     """Start the kit's npm and PyPI servers with no upstream, and point the stand-ins at them.
 
     Loads ``bases.tar`` first when a base or server image is missing. Afterwards every notebook
@@ -218,7 +218,7 @@ def serve(client: docker.DockerClient, directory: str | Path = KIT_DIR, say=prin
     return served
 
 
-def stop(client: docker.DockerClient, say=print) -> None:
+def stop(client: docker.DockerClient, say: Say = print) -> None:
     """Stop the kit's servers (only the containers this project started for them)."""
     filters = {"label": [f"{lbl.PROJECT}={lbl.PROJECT_VALUE}", f"{lbl.CONTAINER}=kit-server"]}
     stopped = client.containers.list(all=True, filters=filters)
@@ -229,7 +229,7 @@ def stop(client: docker.DockerClient, say=print) -> None:
 
 
 @contextlib.contextmanager
-def _servers(client: docker.DockerClient, directory: Path, room: bool, say):
+def _servers(client: docker.DockerClient, directory: Path, room: bool, say: Say):
     """The servers for the length of a ``with`` block (packing), removed afterwards."""
     served = _start(client, directory, room, say)
     try:
@@ -247,7 +247,7 @@ def _require_engine_here() -> None:
         )
 
 
-def _start(client: docker.DockerClient, directory: Path, room: bool, say) -> Served:
+def _start(client: docker.DockerClient, directory: Path, room: bool, say: Say) -> Served:
     """Run verdaccio and devpi-server on the engine's bridge, published on 127.0.0.1 for the health check."""
     # Files in the kit stay the user's: the servers run with the user's ids on a Linux engine.
     user = f"{os.getuid()}:{os.getgid()}" if hasattr(os, "getuid") and sys.platform == "linux" else ""
@@ -308,7 +308,7 @@ def _run_container(client, recipe: str, command: list[str], mounts: dict[Path, s
     )
 
 
-def _wait_until_answering(urls: dict[str, str], say, timeout: float = 120) -> None:
+def _wait_until_answering(urls: dict[str, str], say: Say, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     waiting = dict(urls)
     with experiment("kit: starting the package servers"):
@@ -339,7 +339,7 @@ def _pip_environment(index: str) -> dict[str, str]:
     return {"PIP_INDEX_URL": index, "PIP_TRUSTED_HOST": host, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
 
-def _point_stand_ins(client: docker.DockerClient, npm: str, pypi: str, say) -> dict[str, str]:
+def _point_stand_ins(client: docker.DockerClient, npm: str, pypi: str, say: Say) -> dict[str, str]:
     """Each stand-in plus npm's and pip's standard settings for the kit's servers: ``<tag>-kit``."""
     settings = {"npm_config_registry": npm, **_pip_environment(pypi)}
     env = " ".join(f"{name}={value}" for name, value in settings.items())
@@ -361,7 +361,7 @@ def _point_stand_ins(client: docker.DockerClient, npm: str, pypi: str, say) -> d
     return images
 
 
-def _wheelhouse(wheels: Path, platforms: tuple[str, ...], pythons: tuple[str, ...], say) -> list[str]:
+def _wheelhouse(wheels: Path, platforms: tuple[str, ...], pythons: tuple[str, ...], say: Say) -> list[str]:
     """Download requirements.txt's wheels (and the build tools) for this machine and each platform asked."""
     this = f"{sys.platform}-{os.uname().machine if hasattr(os, 'uname') else '?'} python {sys.version_info.major}.{sys.version_info.minor}"
     targets: list[tuple[str, list[str]]] = [(this, [])]

@@ -13,7 +13,7 @@ from .cache import cache_root
 from .dockerfile import global_args
 from .engine import client_or_connect, connect
 from .errors import BaseImageUnavailable, UsageError
-from .progress import PullProgress
+from .progress import PullProgress, Say
 
 __all__ = [
     "DOCUMENT_IMAGES",
@@ -529,7 +529,7 @@ def decide_profile(
     return Profile("mixed", images, f"official images, except {except_}", stood_in)
 
 
-def active_profile(client: docker.DockerClient | None = None, say=None) -> Profile:
+def active_profile(client: docker.DockerClient | None = None, say: Say | None = None) -> Profile:
     """Return the base-image profile for this process, choosing it on first use.
 
     ``MULTISTAGE_PROFILE`` (``auto`` by default) decides; ``auto`` uses the local stand-ins
@@ -580,7 +580,7 @@ def _served_kit(client: docker.DockerClient) -> dict | None:
         return None
 
 
-def pull_official(client: docker.DockerClient, profile: Profile, say=print) -> list[str]:
+def pull_official(client: docker.DockerClient, profile: Profile, say: Say = print) -> list[str]:
     """Pull every document image the profile takes from its registry and the engine lacks (setup).
 
     Under ``mixed``, the images of the registries in ``profile.stood_in`` are left to their
@@ -601,7 +601,7 @@ def pull_official(client: docker.DockerClient, profile: Profile, say=print) -> l
     return missing
 
 
-def pull(client: docker.DockerClient, ref: str, say=print) -> None:
+def pull(client: docker.DockerClient, ref: str, say: Say = print) -> None:
     """Pull ``ref`` as ``docker pull`` would, showing a bytes bar (terminal or notebook) while it runs.
 
     Raises:

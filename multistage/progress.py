@@ -31,6 +31,7 @@ __all__ = [
     "ExportProgress",
     "PullProgress",
     "Progress",
+    "Say",
     "experiment",
     "quiet",
     "shorten",
@@ -39,6 +40,14 @@ __all__ = [
 #: Environment variable naming a file where each build step and image export is announced as
 #: one line, so that ``make run`` can show on the terminal what a notebook's kernel is doing.
 PROGRESS_FILE = settings.PROGRESS_FILE.name
+
+
+#: The one channel for the sentences a long operation tells the learner as it goes ("building
+#: multistage-local/go-builder:1.21", "Stopped 2 kit server(s)."): every function that takes a
+#: ``say`` calls it once per sentence. ``print`` on a terminal and in a notebook, :func:`quiet` where the
+#: caller reports the outcome itself. Not :mod:`logging`: these are the tutorial's output, shown in
+#: the cell as the notebook's own text, not diagnostics on stderr.
+Say = Callable[[str], None]
 
 
 def quiet(_: str) -> None:

@@ -19,7 +19,7 @@ from .build import build
 from .engine import apt_install, engine_facts
 from .errors import BaseImageUnavailable, MultistageError, NotEnoughDisk, UsageError
 from .profiles import LOCAL, ON_DEMAND_RECIPES, RECIPES, RECIPES_BY_NAME, Recipe
-from .progress import experiment
+from .progress import Say, experiment
 
 __all__ = [
     "provision_on_demand",
@@ -108,7 +108,7 @@ def base_status(client: docker.DockerClient, recipes: tuple[Recipe, ...] = RECIP
 
 
 def provision(
-    client: docker.DockerClient, say=print, force: bool = False, recipes: tuple[Recipe, ...] = RECIPES
+    client: docker.DockerClient, say: Say = print, force: bool = False, recipes: tuple[Recipe, ...] = RECIPES
 ) -> list[BaseStatus]:
     """Build every local base whose image is missing or was built from an older recipe.
 
@@ -200,7 +200,7 @@ _SLIM_EXCLUDES = (
 _SLIM_INCLUDES = ("/usr/share/doc/*/copyright",)
 
 
-def _debootstrap_context(workdir: Path, suite: str, say) -> None:
+def _debootstrap_context(workdir: Path, suite: str, say: Say) -> None:
     """Make ``workdir`` a build context for a root image of Debian ``suite``: its Dockerfile plus ``rootfs.tar``."""
     if not (hasattr(os, "geteuid") and os.geteuid() == 0):
         raise BaseImageUnavailable(
@@ -321,7 +321,7 @@ def _remove_stale(client: docker.DockerClient) -> None:
             pass  # still a parent of something in use; leave it
 
 
-def provision_on_demand(client: docker.DockerClient, images, say=print) -> None:
+def provision_on_demand(client: docker.DockerClient, images, say: Say = print) -> None:
     """Build the on-demand stand-ins among ``images`` (and their parents) that are missing or out
     of date: :data:`~multistage.profiles.ON_DEMAND_RECIPES` are built on first use only."""
     names = {recipe.name for recipe in ON_DEMAND_RECIPES if recipe.tag in set(images)}

@@ -24,7 +24,7 @@ from traitlets.config import Config
 from .claims import CLAIMS_FILE, HOLDS, HOLDS_PARTLY, NOT_HOLDS, Claim, read_claims
 from .experiments.sample_table import summary_table
 from .pages import offline_page
-from .progress import PROGRESS_FILE, shorten
+from .progress import PROGRESS_FILE, Say, shorten
 
 __all__ = [
     "BUILD",
@@ -100,7 +100,7 @@ def _offline_exporter() -> HTMLExporter:
     return HTMLExporter(extra_template_paths=[str(TEMPLATES)], template_file="offline.html.j2")
 
 
-def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say=print) -> NotebookRun:
+def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say: Say = print) -> NotebookRun:
     """Run ``path`` top to bottom in a fresh kernel; write the executed copy, its HTML and its PNGs.
 
     While it runs, a bar on the terminal names the cell and, inside it, the experiment, build
@@ -202,7 +202,7 @@ def _first_line(source: str) -> str:
     return shorten(next((x for x in source.splitlines() if x.strip()), ""), 70)
 
 
-def _follow(progress_file: Path, bar, running: list, stop: threading.Event, say, name: str) -> None:
+def _follow(progress_file: Path, bar, running: list, stop: threading.Event, say: Say, name: str) -> None:
     """Show what the kernel reports (experiment · build · step) beside the running cell.
 
     On a terminal the bar shows it; in a log (no bar), a cell running :data:`SLOW_CELL_SECONDS`
@@ -298,7 +298,7 @@ def _inline_code(text: str) -> str:
 
 
 def run_all(
-    client: docker.DockerClient, notebooks: list[Path] | None = None, out_dir: Path = BUILD, say=print
+    client: docker.DockerClient, notebooks: list[Path] | None = None, out_dir: Path = BUILD, say: Say = print
 ) -> bool:
     """Execute every notebook, then write and print the summary; return True when all notebooks ran."""
     notebooks = notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))

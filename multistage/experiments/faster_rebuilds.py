@@ -14,7 +14,7 @@ from ..dockerfile import Listing, listing
 from ..edits import run_scenarios
 from ..engine import client_or_connect
 from ..errors import BuildFailed, UnknownName
-from ..progress import experiment, quiet
+from ..progress import Say, experiment, quiet
 
 __all__ = [
     "MOUNTS",
@@ -46,7 +46,7 @@ CLASSIC_ONLY = (
 )
 
 
-def mount_builder(client: docker.DockerClient, say=print) -> str | None:
+def mount_builder(client: docker.DockerClient, say: Say = print) -> str | None:
     """The engine's default builder where it keeps cache mounts (BuildKit, Podman's Buildah), else
     ``None`` after saying :data:`CLASSIC_ONLY`."""
     builder = default_builder(client)

@@ -8,6 +8,7 @@ import pandas as pd
 from ..apps import APPS, TABLE_VARIANTS
 from ..containers import smoke_test
 from ..contents import facts
+from ..progress import Say
 
 __all__ = [
     "measure_variants",
@@ -16,7 +17,7 @@ __all__ = [
 
 
 def measure_variants(
-    client: docker.DockerClient, apps: list[str] | None = None, cold: bool = False, say=print
+    client: docker.DockerClient, apps: list[str] | None = None, cold: bool = False, say: Say = print
 ) -> pd.DataFrame:
     """Build every variant, smoke-test it, and tabulate what its final image is.
 
@@ -69,7 +70,7 @@ def measure_variants(
     return pd.DataFrame(rows)
 
 
-def summary_table(client: docker.DockerClient, say=print) -> pd.DataFrame:
+def summary_table(client: docker.DockerClient, say: Say = print) -> pd.DataFrame:
     """Per app and variant: size, ratio to one stage, shell, compiler, user, ``/health``.
 
     After ``make run``'s notebooks, most builds come from the build cache they filled (the
