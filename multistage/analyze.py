@@ -358,7 +358,7 @@ def analyze(
         dev_packages=_dev_packages(client, context, report.image_id),
         start=first_start(client, report.image_id),
     )
-    analysis.findings = findings(analysis)
+    analysis.findings = rank_findings(analysis)
     return analysis
 
 
@@ -868,7 +868,7 @@ RULES = (
 )
 
 
-def findings(analysis: Analysis) -> list[Finding]:
+def rank_findings(analysis: Analysis) -> list[Finding]:
     """Concrete recommendations, most important first, each with what was measured that triggered it."""
     found = [item for rule in RULES for item in rule(analysis)]
     return [Finding(rank, *item) for rank, item in enumerate(found, 1)]

@@ -147,7 +147,7 @@ def build(
         tags=list(image.tags),
         size=image_size(client, image.id),
         builder=builder,
-        profile=profile.label,
+        profile_label=profile.label,
         dockerfile=str(dockerfile),
         context=str(context),
         target=target,

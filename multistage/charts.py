@@ -62,7 +62,7 @@ def size_comparison(reports: dict[str, BuildReport], subject: str = "", profile:
     if tagged:
         print("$", commands.image_ls(tool, tagged))
     sizes = np.array([mb(reports[k].size) for k in labels])
-    profile = profile or next(iter(reports.values())).profile
+    profile = profile or next(iter(reports.values())).profile_label
     fig, ax = plt.subplots(figsize=(7, 3.6))
     bars = ax.bar(labels, sizes, color=["#8c8c8c" if s == sizes.max() else "#3b75af" for s in sizes])
     ax.set_ylabel("Image size (MB)")
@@ -105,7 +105,7 @@ def sizes_by_app(reports: dict[str, dict[str, BuildReport]], profile: str | None
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(
         fig,
-        profile or next(iter(reports[apps[0]].values())).profile,
+        profile or next(iter(reports[apps[0]].values())).profile_label,
         _SIZE_CAPTION,
     )
     return fig
@@ -140,7 +140,7 @@ def build_seconds(reports: dict[str, BuildReport], subject: str = "") -> Figure:
     ax.set_title(f"{subject + ': ' if subject else ''}{finding}", fontsize=10)
     ax.margins(y=0.15)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _caption(fig, next(iter(reports.values())).profile, "each bar: one build's wall time")
+    _caption(fig, next(iter(reports.values())).profile_label, "each bar: one build's wall time")
     return fig
 
 
@@ -254,7 +254,7 @@ def cache_heatmap(scenarios: ScenarioSet, title_edit: str = "source edit") -> Fi
         Patch(color=NO_WORK, label="nothing to build, or not reported"),
     ]
     ax.legend(handles=key, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    _caption(fig, scenarios.baseline.profile, "each cell: one step, rebuilt after the edit above it")
+    _caption(fig, scenarios.baseline.profile_label, "each cell: one step, rebuilt after the edit above it")
     return fig
 
 
@@ -290,7 +290,7 @@ def rebuild_times(scenario_sets: dict[str, ScenarioSet], edit: str = "source edi
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(
         fig,
-        next(iter(scenario_sets.values())).baseline.profile,
+        next(iter(scenario_sets.values())).baseline.profile_label,
         "each group: one edit; each bar: one Dockerfile",
     )
     return fig
@@ -345,7 +345,7 @@ def timeline(reports: dict[str, BuildReport], subject: str = "") -> Figure:
         finding = f"{fast} took {times[fast]:.1f} s"
     fig.suptitle(f"{subject + ': ' if subject else ''}{finding}", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _caption(fig, next(iter(reports.values())).profile, "one colour per stage; pale: from cache")
+    _caption(fig, next(iter(reports.values())).profile_label, "one colour per stage; pale: from cache")
     return fig
 
 

@@ -118,7 +118,7 @@ def judge_benefits(
         simplified_dockerfile(pattern),
         faster_builds(cold, edits.rebuilds["no change"], speed),
     ]
-    return _table(claims, cold.profile)
+    return _table(claims, cold.profile_label)
 
 
 def smaller_images(reports: dict[str, dict[str, BuildReport]]) -> Claim:
@@ -228,7 +228,7 @@ def judge_practices(
         named_stages(pd.concat(references)["release binary"]),
         stage_for_testing(tested),
     ]
-    return _table(claims, tested.profile)
+    return _table(claims, tested.profile_label)
 
 
 def small_final_image(final_images: pd.DataFrame) -> Claim:
@@ -279,8 +279,8 @@ def dependencies_first(orders: dict[str, ScenarioSet]) -> Claim:
         if name.startswith("dependencies first")
     ]
     install = "RUN npm install"
-    good = all(g.rebuilds["source edit"].step(install).cached for g, _ in pairs)
-    bad = all(not b.rebuilds["source edit"].step(install).cached for _, b in pairs)
+    good = all(g.rebuilds["source edit"].step_starting(install).cached for g, _ in pairs)
+    bad = all(not b.rebuilds["source edit"].step_starting(install).cached for _, b in pairs)
     first_good, first_bad = pairs[0]
     return Claim(
         "Leverage build cache by copying dependency files before source code",

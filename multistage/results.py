@@ -163,7 +163,8 @@ class BuildReport:
         tags: Its tags.
         size: Its size in bytes.
         builder: ``classic`` or ``buildkit``.
-        profile: The base-image profile the build used.
+        profile_label: The label of the base-image profile the build used (``Profile.label``:
+            "local", "official", "official, with local stand-ins for gcr.io images").
         dockerfile: The Dockerfile's path relative to ``context``.
         context: The build context (may be a temporary copy that no longer exists).
         target: The ``--target`` stage, or ``None``.
@@ -179,7 +180,7 @@ class BuildReport:
     tags: list[str]
     size: int
     builder: str
-    profile: str
+    profile_label: str
     dockerfile: str
     context: str
     target: str | None
@@ -204,18 +205,17 @@ class BuildReport:
         """:func:`work_counts` of the whole build, or of one stage."""
         return work_counts(self.steps if stage is None else self.steps_in(stage))
 
-    def step(self, instruction: str) -> Step:
-        """Return the first step whose instruction starts with ``instruction``.
+    def step_starting(self, prefix: str) -> Step:
+        """Return the first step whose instruction starts with ``prefix`` (``"RUN npm install"``
+        finds ``RUN npm install --omit=dev``).
 
         Raises:
-            KeyError: No step matches; the message lists the steps.
+            UnknownName: No step matches (also a ``KeyError``); the message lists the steps.
         """
         for step in self.steps:
-            if step.instruction.startswith(instruction):
+            if step.instruction.startswith(prefix):
                 return step
-        raise UnknownName(
-            f"no step starts with {instruction!r}; steps: {[s.instruction for s in self.steps]}"
-        )
+        raise UnknownName(f"no step starts with {prefix!r}; steps: {[s.instruction for s in self.steps]}")
 
     @property
     def stages_run(self) -> set[int]:

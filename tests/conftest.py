@@ -52,7 +52,7 @@ def recorded_report(recordings, fixtures):
             tags=[],
             size=size,
             builder=builder,
-            profile="local",
+            profile_label="local",
             dockerfile="Dockerfile",
             context=str(fixtures / name),
             target=None,

@@ -59,7 +59,7 @@ def measure_variants(
                     "shell": "yes" if info.shell else "no",
                     "compiler": ", ".join(info.compilers) or "none",
                     "non_root": "no" if info.runs_as_root else "yes",
-                    "profile": report.profile,
+                    "profile": report.profile_label,
                     "builder": report.builder,
                     "cold_s": round(cold_seconds, 1) if cold_seconds is not None else None,
                     "warm_s": round(report.seconds, 1),

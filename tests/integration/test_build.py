@@ -39,7 +39,7 @@ def test_rebuild_of_a_two_stage_dockerfile_is_fully_cached(client, app_copy, tag
     assert all(step.cached for step in second.steps), second.to_dataframe()
     assert second.image_id == first.image_id
     assert first.stages_run == {0, 1}
-    assert first.builder == builder and first.profile == active_profile(client).label
+    assert first.builder == builder and first.profile_label == active_profile(client).label
     assert tag in first.tags and first.size > 0
     frame = first.to_dataframe()
     assert list(frame.columns) == [
@@ -61,7 +61,7 @@ def test_the_image_carries_the_project_label_and_profile(client, app_copy, tagge
     )
     labels = client.images.get(report.image_id).labels
     assert labels["io.github.multistage-tutorial.project"] == "multistage-tutorial"
-    assert labels["io.github.multistage-tutorial.base-profile"] == report.profile
+    assert labels["io.github.multistage-tutorial.base-profile"] == report.profile_label
     assert not any(s.instruction.startswith("LABEL io.github") for s in report.steps)
 
 
@@ -147,7 +147,7 @@ def test_interrupting_a_build_leaves_no_container_and_the_next_build_works(
         f"ARG ALPINE_IMAGE=alpine:latest\nFROM ${{ALPINE_IMAGE}}\n{after_step}\n"
     )
     after = build(tmp_path, tag=tagger("after-interrupt"), client=client, progress=False, builder=builder)
-    assert not after.step(after_step).cached, "the next build runs its own step"
+    assert not after.step_starting(after_step).cached, "the next build runs its own step"
 
 
 def _container_ids(client) -> set[str]:

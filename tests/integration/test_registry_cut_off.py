@@ -93,7 +93,7 @@ def test_with_gcr_io_cut_off_only_distroless_is_stood_in_and_the_build_mixes_the
     assert report.build_args == {"STATIC_IMAGE": LOCAL.resolve(DISTROLESS)}, (
         "only gcr.io's image is replaced; the other is pulled from its registry as named"
     )
-    assert report.profile == "official, with local stand-ins for gcr.io images"
+    assert report.profile_label == "official, with local stand-ins for gcr.io images"
     layers = client.images.get(report.image_id).attrs["RootFS"]["Layers"]
     stand_in = client.images.get(LOCAL.resolve(DISTROLESS)).attrs["RootFS"]["Layers"]
     assert layers[: len(stand_in)] == stand_in, "the final image is built on the distroless stand-in"
