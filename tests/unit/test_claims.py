@@ -13,13 +13,14 @@ from multistage.claims import (
     dockerignore,
     faster_builds,
     named_stages,
+    simplified_dockerfile,
     small_final_image,
     smaller_images,
     stage_for_testing,
     stages_by_change,
 )
 from multistage.edits import ScenarioSet
-from multistage.experiments.overview import SecretLeak
+from multistage.experiments.overview import BuilderPattern, SecretLeak
 from multistage.listings import LayerHit
 from multistage.results import BuildReport, Step
 
@@ -64,6 +65,38 @@ def leak(in_multi):
 )
 def test_better_security(finals, in_multi, verdict):
     assert better_security(finals, leak(in_multi)).verdict == verdict
+
+
+def pattern(only_in=(), run_size=2_000_000, multi_files=1):
+    return BuilderPattern(
+        build_image=report(300_000_000),
+        run_image=report(run_size),
+        multi_stage=report(2_000_000),
+        files={
+            "multi-stage": ["Dockerfile"] * multi_files,
+            "builder pattern": ["Dockerfile.build", "Dockerfile.run", "build.sh"],
+        },
+        commands={
+            "multi-stage": ["docker build"],
+            "builder pattern": ["docker build", "docker create", "docker cp"],
+        },
+        paths=12,
+        only_in={"multi-stage": list(only_in), "builder pattern": []},
+        binary_bytes={"multi-stage": 1_500_000, "builder pattern": 1_500_000},
+    )
+
+
+@pytest.mark.parametrize(
+    ("evidence", "verdict"),
+    [
+        (pattern(), HOLDS),
+        (pattern(only_in=["/etc/ssl/certs/ca-certificates.crt"]), NOT_HOLDS),
+        (pattern(run_size=3_000_000), NOT_HOLDS),
+        (pattern(multi_files=3), NOT_HOLDS),
+    ],
+)
+def test_simplified_dockerfile(evidence, verdict):
+    assert simplified_dockerfile(evidence).verdict == verdict
 
 
 def speed(single_rebuild, multi_rebuild, single_mb, multi_mb):
