@@ -75,7 +75,6 @@ def test_doctor_names_the_engine_its_store_and_the_builder_path(on_engine):
     else:
         assert checks["Image store"].detail == "overlay2 graph driver"
         assert checks["Builder"].detail == "BuildKit (Engine API)", checks["Builder"]
-    assert checks["Builder"].ok
 
 
 def test_the_same_image_has_the_same_size_on_both_stores(client, on_engine, fixtures, tagger, exported_bytes):

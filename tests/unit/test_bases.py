@@ -44,7 +44,7 @@ def test_what_differs_names_the_version_and_the_c_library():
 
 def test_a_document_image_says_what_its_stand_in_changes_too():
     mapped = map_reference("node:18-alpine", LOCAL)
-    assert mapped.used == LOCAL.images["node:18-alpine"]
+    assert mapped.used == "multistage-local/node-runtime:18"
     assert mapped.differs == "stand-in has Node 18; libc: musl requested, glibc used"
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from multistage import commands
 from multistage.build import learner_command
+from multistage.buildx import buildx_command
 from multistage.results import BuildRequest
 
 REQUEST = BuildRequest(
@@ -39,8 +40,15 @@ def _engine(version: str):
 )
 def test_each_build_names_the_command_a_learner_would_type(version, builder, through_cli, expected):
     command = learner_command(_engine(version), builder, through_cli, Path("sample_apps/node"), REQUEST)
-    assert command == expected
-    assert "--label" not in command, "the project's own labels are not part of the lesson"
+    assert command == expected, "the project's own labels are not part of the lesson"
+
+
+def test_the_buildx_command_the_project_runs_carries_its_label():
+    # Without it, `python -m multistage clean` could not find the images docker buildx built.
+    command = buildx_command(Path("sample_apps/node"), REQUEST, iidfile="/tmp/iid")
+    assert command[:4] == ["docker", "buildx", "build", "--load"]
+    label = command.index("--label")
+    assert command[label + 1] == "io.github.multistage-tutorial.project=multistage-tutorial"
 
 
 def test_inspection_commands_are_the_ones_a_terminal_takes():

@@ -9,7 +9,7 @@ from multistage.classic import parse
 from multistage.dockerfile import parse_stages, reachable
 from multistage.errors import MultistageError
 from multistage.exercises import check_one_dockerfile
-from multistage.results import ParsedStream
+from multistage.results import LOG_TAIL, ParsedStream, Step
 
 
 def test_a_dockerfile_that_is_not_utf8_names_the_file_and_the_byte(tmp_path):
@@ -36,7 +36,16 @@ def test_a_failing_step_is_named_with_its_line_and_log_tail(recordings, fixtures
     error = _failure(parsed, text, "classic")
     assert str(error).startswith('`RUN echo "about to fail" && exit 3` (line 5) failed under the classic')
     assert error.line == 5 and error.step == 'RUN echo "about to fail" && exit 3'
-    assert "about to fail" in error.log_tail and len(error.log_tail) <= 15
+    assert "about to fail" in error.log_tail
+
+
+def test_a_long_log_shows_its_last_lines_and_keeps_them_all():
+    text = "FROM alpine\nRUN ./build.sh\n"
+    log = [f"line {n}" for n in range(40)]
+    step = Step(2, 0, None, "RUN ./build.sh", False, 1.0)
+    error = _failure(ParsedStream([step], None, "exit code: 1", log, 2, step), text, "buildkit")
+    assert error.log_tail == log[-LOG_TAIL:] and LOG_TAIL < len(log)
+    assert error.log == log
 
 
 def test_an_unknown_copy_source_in_the_engine_error_is_named_as_a_missing_stage():
