@@ -59,7 +59,7 @@ from .pages import offline_page
 from .profiles import active_profile
 from .progress import experiment, quiet
 from .provision import provision_on_demand
-from .results import BuildReport, mb
+from .results import BuildReport, amount, mb
 
 __all__ = [
     "Analysis",
@@ -165,7 +165,7 @@ class Analysis:
         """One screen of text: the numbers that matter, then the ranked findings."""
         size = mb(self.report.size)
         if self.base_size:
-            added = f", {_amount(size - mb(self.base_size))} added to its runtime base"
+            added = f", {amount(size - mb(self.base_size))} added to its runtime base"
         else:
             added = " (on scratch: every byte added by the Dockerfile)"
         ran = sorted(self.report.stages_run)
@@ -199,10 +199,10 @@ class Analysis:
         if len(self.largest):
             top = ", ".join(f"{r.path} {r.mb:.1f} MB" for r in self.largest.head(3).itertuples())
             lines.append(f"  largest: {top}")
-        sent = f"Context: {_amount(self.context_mb)} sent"
+        sent = f"Context: {amount(self.context_mb)} sent"
         if self.unignored_mb is not None:
             sent += (
-                f"; .dockerignore leaves out {_amount(self.unignored_mb - self.context_mb)} of this directory"
+                f"; .dockerignore leaves out {amount(self.unignored_mb - self.context_mb)} of this directory"
             )
         else:
             sent += " (no .dockerignore)"
@@ -268,11 +268,6 @@ def _svg(figure: Figure) -> str:
     figure.savefig(out, format="svg", bbox_inches="tight")
     plt.close(figure)
     return out.getvalue()[out.getvalue().index("<svg") :]
-
-
-def _amount(mb: float) -> str:
-    """Megabytes as a person reads them: kB under one MB."""
-    return f"{mb:.1f} MB" if mb >= 1 else f"{mb * 1e3:.0f} kB"
 
 
 def analyze(

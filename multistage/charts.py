@@ -13,7 +13,7 @@ from . import commands
 from .dockerfile import Stage, reachable
 from .edits import ScenarioSet
 from .profiles import LOCAL_NAMESPACE
-from .results import BuildReport, mb, ratio_text
+from .results import BuildReport, amount, mb, ratio_text
 
 __all__ = [
     "build_seconds",
@@ -186,7 +186,7 @@ def layer_breakdown(
     colors = plt.get_cmap("tab10")
     for index, (label, size) in enumerate(parts):
         color = "#bfbfbf" if index == 0 else colors(index % 10)
-        ax.barh([0], [size], left=left, color=color, label=f"{label} — {_mb(size)}")
+        ax.barh([0], [size], left=left, color=color, label=f"{label} — {amount(size)}")
         left += size
     ax.set_yticks([])
     ax.set_xlabel("Image size (MB)")
@@ -194,7 +194,7 @@ def layer_breakdown(
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     if len(parts) > 1:
         label, size = max(parts[1:], key=lambda p: p[1])
-        finding = f"`{label}` adds {_mb(size)} of {total:.1f} MB"
+        finding = f"`{label}` adds {amount(size)} of {total:.1f} MB"
     else:
         finding = f"all {total:.1f} MB come from the base image"
     ax.set_title(f"{subject + ': ' if subject else ''}{finding}")
@@ -435,10 +435,6 @@ def _stage_name(name: str | None, index: int) -> str:
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _mb(size_mb: float) -> str:
-    return f"{size_mb:.1f} MB" if size_mb >= 0.1 else f"{size_mb * 1000:.0f} kB"
 
 
 def _short(text: str, limit: int = 48) -> str:

@@ -9,16 +9,17 @@ import pandas as pd
 from .errors import UnknownName
 
 __all__ = [
-    "LOG_TAIL",
     "BuildReport",
     "BuildRequest",
+    "LOG_TAIL",
     "ParsedStream",
     "Step",
+    "amount",
     "does_work",
-    "work_counts",
     "error_text",
     "mb",
     "ratio_text",
+    "work_counts",
 ]
 
 #: Lines of a log kept for the error message of a failed build or container.
@@ -28,6 +29,12 @@ LOG_TAIL = 15
 def mb(size: float) -> float:
     """Bytes in megabytes (10⁶ bytes, as the engine's and the charts' MB), the one unit sizes are shown in."""
     return size / 1e6
+
+
+def amount(megabytes: float) -> str:
+    """Megabytes as a person reads them, the one rule for sizes in prose and labels: ``12.3 MB``,
+    and kB under one MB (``0.0 MB`` would hide a small amount)."""
+    return f"{megabytes:.1f} MB" if megabytes >= 1 else f"{megabytes * 1e3:.0f} kB"
 
 
 def ratio_text(ratio: float) -> str:
