@@ -12,7 +12,7 @@ from matplotlib.patches import FancyBboxPatch, Patch
 from . import commands
 from .dockerfile import Stage, reachable
 from .edits import ScenarioSet
-from .profiles import LOCAL_NAMESPACE
+from .labels import LOCAL_NAMESPACE
 from .results import BuildReport, amount, mb, ratio_text
 
 __all__ = [

@@ -18,7 +18,7 @@ import pandas as pd
 from . import settings
 from .edits import ScenarioSet
 from .experiments.overview import BuilderPattern, SecretLeak
-from .profiles import LOCAL_NAMESPACE
+from .labels import LOCAL_NAMESPACE
 from .results import BuildReport, ratio_text
 
 __all__ = [

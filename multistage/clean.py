@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import docker
 
 from . import labels as lbl
-from .profiles import ENGINE_RECIPES, KIT_RECIPES, LOCAL_NAMESPACE, ON_DEMAND_RECIPES, RECIPES
+from .profiles import ENGINE_RECIPES, KIT_RECIPES, ON_DEMAND_RECIPES, RECIPES
 from .progress import Say
 from .results import mb
 
@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 #: Repositories the project tags images in; an image with any other tag is never removed.
-OWN_NAMESPACES = (LOCAL_NAMESPACE + "/", lbl.BUILD_NAMESPACE + "/")
+OWN_NAMESPACES = (lbl.LOCAL_NAMESPACE + "/", lbl.BUILD_NAMESPACE + "/")
 
 
 @dataclass

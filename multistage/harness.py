@@ -33,7 +33,7 @@ from .buildx import buildx_version
 from .bundle import export_bundle, import_bundle
 from .engine import API_TIMEOUT
 from .errors import EngineUnavailable, MultistageError, UsageError
-from .profiles import ENGINE_RECIPES, LOCAL, LOCAL_NAMESPACE, RECIPES_BY_NAME, recipes_for, registry_of
+from .profiles import ENGINE_RECIPES, LOCAL, RECIPES_BY_NAME, recipes_for, registry_of
 from .progress import Say, quiet
 from .provision import provision
 
@@ -231,7 +231,7 @@ def serve_document_images(
         inner.images.remove(pushed)
     for image in inner.images.list():
         for tag in image.tags:
-            if tag.startswith(LOCAL_NAMESPACE + "/"):
+            if tag.startswith(lbl.LOCAL_NAMESPACE + "/"):
                 inner.images.remove(tag, force=True)
     return served
 

@@ -7,6 +7,7 @@ __all__ = [
     "BUILD_NAMESPACE",
     "CONTAINER",
     "EXTRA_CA",
+    "LOCAL_NAMESPACE",
     "PROFILE",
     "PROJECT",
     "PROJECT_VALUE",
@@ -27,8 +28,10 @@ PROFILE = "io.github.multistage-tutorial.base-profile"
 
 #: Set only on containers the project creates; images never carry it, so nothing inherits it.
 CONTAINER = "io.github.multistage-tutorial.container"
-#: Repository namespace of images the project builds (the local bases have their own).
+#: Repository namespace of images the project builds.
 BUILD_NAMESPACE = "multistage-tutorial"
+#: Repository namespace of the local base images (the stand-ins), never an official name.
+LOCAL_NAMESPACE = "multistage-local"
 
 #: Role value carried by provisioned base images, so ``clean --keep-bases`` can spare them.
 BASE_ROLE = "base"

@@ -13,6 +13,7 @@ from .cache import cache_root
 from .dockerfile import global_args
 from .engine import client_or_connect, connect
 from .errors import BaseImageUnavailable, UsageError
+from .labels import LOCAL_NAMESPACE
 from .progress import PullProgress, Say
 
 __all__ = [
@@ -21,7 +22,6 @@ __all__ = [
     "ENGINE_SUITE",
     "KIT_RECIPES",
     "LOCAL",
-    "LOCAL_NAMESPACE",
     "ON_DEMAND_RECIPES",
     "OFFICIAL",
     "RECIPES",
@@ -41,8 +41,6 @@ __all__ = [
     "registry_of",
 ]
 
-#: Namespace of every local stand-in; never an official name.
-LOCAL_NAMESPACE = "multistage-local"
 SUITE = "bookworm"
 
 #: The images the document uses, each with the role it plays.

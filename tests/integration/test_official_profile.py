@@ -18,7 +18,8 @@ import pytest
 
 from multistage import labels as lbl
 from multistage.harness import serve_document_images, start_engine, stop_engine
-from multistage.profiles import DOCUMENT_IMAGES, LOCAL_NAMESPACE, RECIPES_BY_NAME, REGISTRY_PROBES
+from multistage.labels import LOCAL_NAMESPACE
+from multistage.profiles import DOCUMENT_IMAGES, RECIPES_BY_NAME, REGISTRY_PROBES
 from multistage.progress import quiet
 from multistage.runner import NOTEBOOKS, execute_notebook
 

@@ -8,8 +8,8 @@ import pytest
 from multistage import provision
 from multistage.clean import is_removable
 from multistage.errors import BaseImageUnavailable, MultistageError
-from multistage.labels import PROJECT, PROJECT_VALUE
-from multistage.profiles import DOCUMENT_IMAGES, LOCAL, LOCAL_NAMESPACE, RECIPES, decide_profile, registry_of
+from multistage.labels import LOCAL_NAMESPACE, PROJECT, PROJECT_VALUE
+from multistage.profiles import DOCUMENT_IMAGES, LOCAL, RECIPES, decide_profile, registry_of
 from multistage.provision import recipe_hash
 from multistage.settings import SETTINGS
 
