@@ -36,7 +36,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, json_format, messag
 
 from . import labels as lbl
 from .dockerfile import Instruction, Stage, numbered_instructions, parse_stages
-from .errors import MultistageError
+from .errors import MultistageError, UsageError
 from .results import BuildRequest, ParsedStream, Step, does_work, error_text
 
 __all__ = [
@@ -210,7 +210,7 @@ def context_tar(context: Path, dockerfile: str, dockerignore: bool = True) -> by
             try:
                 tar.add(context / path, arcname=path, recursive=False)
             except ValueError as exc:
-                raise MultistageError(
+                raise UsageError(
                     f"{path} cannot be sent to BuildKit ({exc}); shorten the path or list it in .dockerignore."
                 ) from None
     return buffer.getvalue()

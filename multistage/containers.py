@@ -18,7 +18,7 @@ import docker
 from . import commands
 from . import labels as lbl
 from .engine import ports_published_here
-from .errors import ContainerFailed, MultistageError
+from .errors import ContainerFailed
 from .profiles import active_profile
 from .progress import quiet
 from .results import LOG_TAIL
@@ -63,7 +63,7 @@ def run_command(
         show: First print the ``$ docker run --rm …`` line that does the same at a terminal.
 
     Raises:
-        MultistageError: The command exited non-zero (with ``check``) or did not finish within ``timeout``.
+        ContainerFailed: The command exited non-zero (with ``check``) or did not finish within ``timeout``.
     """
     if show:
         print("$", commands.run(commands.cli(client), commands.name_of(client, image), command, user))
@@ -81,12 +81,12 @@ def run_command(
         try:
             status = container.wait(timeout=timeout)
         except Exception as exc:  # requests raises its own timeout types
-            raise MultistageError(
+            raise ContainerFailed(
                 f"`{' '.join(command)}` in {image} did not finish within {timeout:.0f} s."
             ) from exc
         output = container.logs(stdout=True, stderr=True).decode(errors="replace").strip()
         if check and status.get("StatusCode", 1) != 0:
-            raise MultistageError(
+            raise ContainerFailed(
                 f"`{' '.join(command)}` in {image} exited with {status.get('StatusCode')}: {output[-300:]}"
             )
         return output
@@ -375,7 +375,7 @@ def _run_helper(client: docker.DockerClient, container, script: list[str]) -> st
         )
     except docker.errors.APIError as exc:  # no helper image, or the app stopped and its network is gone
         return f"the helper container could not run ({exc.explanation or exc})"
-    except MultistageError as exc:  # it did not finish in time
+    except ContainerFailed as exc:  # it did not finish in time
         return f"the helper container did not answer ({exc})"
 
 

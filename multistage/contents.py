@@ -17,7 +17,7 @@ import pandas as pd
 from . import commands
 from .dockerfile import copy_source, numbered_instructions, parse_stages
 from .engine import containerd_store
-from .errors import MultistageError
+from .errors import MultistageError, UsageError
 from .listings import file_tree, find_in_layers, image_size, layer_listings
 from .results import BuildReport, mb
 
@@ -165,9 +165,7 @@ def dynamic_loader(client: docker.DockerClient, image: str, program: str) -> Loa
         if hit.path == program
     ]
     if not hits:
-        raise MultistageError(
-            f"{program} is not a file in {image[:19]}; name the program by its absolute path."
-        )
+        raise UsageError(f"{program} is not a file in {image[:19]}; name the program by its absolute path.")
     path = elf_interpreter(hits[-1].content)
     return Loader(program, path, path is not None and file_tree(client, image).is_file(path))
 
@@ -448,7 +446,7 @@ def files_by_stage(client: docker.DockerClient, report: BuildReport) -> pd.DataF
         if item.stage == final.index and item.keyword in ("RUN", "COPY", "ADD"):
             owned.append((item.text, copy_source(item.value) or final.label))
     if final.base_stage is not None:
-        raise MultistageError(
+        raise UsageError(
             f"Stage {final.label} starts from another stage; pass a report whose final stage starts from an image."
         )
     base_layers = (

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .apps import APPS
 from .dockerfile import global_args, numbered_instructions, substitute
-from .errors import MultistageError
+from .errors import DockerfileError, MultistageError
 
 __all__ = [
     "hadolint",
@@ -92,7 +92,7 @@ def hadolint(dockerfiles: dict[str, str | Path]) -> pd.DataFrame:
                 check=False,
             )
             if done.returncode != 0:
-                raise MultistageError(
+                raise DockerfileError(
                     f"hadolint could not read {label}: {done.stderr.strip() or done.stdout.strip()}"
                 )
             lines = resolved.splitlines()  # what hadolint judged: FROM lines with their bases filled in
