@@ -13,10 +13,22 @@ from multistage import MultistageError, active_profile, connect
 from multistage.labels import CONTAINER, project_labels
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    # A module may leave out some combinations of its parameters (its `leaves_out(test, params)`):
+    # deselected here, so they are neither run nor reported as skipped.
+    dropped = {id(item) for item in items if _left_out(item)}
+    if dropped:
+        config.hook.pytest_deselected(items=[item for item in items if id(item) in dropped])
+        items[:] = [item for item in items if id(item) not in dropped]
     # `clean` removes every image the project built (the build cache of the classic builder),
     # so it runs after every other test.
     items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
+
+
+def _left_out(item) -> bool:
+    rule = getattr(getattr(item, "module", None), "leaves_out", None)
+    callspec = getattr(item, "callspec", None)
+    return bool(rule and callspec and rule(item.originalname, callspec.params))
 
 
 @pytest.fixture(scope="session")
