@@ -341,12 +341,16 @@ def parse(
             "The engine built with the classic builder although BuildKit was asked for; "
             "use builder='classic' or an engine with BuildKit (Docker 18.09 or later on Linux)."
         )
-    steps, failed, total = _steps(vertices, dockerfile_text)
+    # The vertices of Dockerfile steps that started, each with its start and its parsed name.
+    ran = [
+        (v, v.started, vertex_step)
+        for v in vertices.values()
+        if v.started is not None and (vertex_step := _VERTEX_STEP.match(v.name))
+    ]
+    steps, failed, total = _steps(ran, dockerfile_text)
     # Parallel stages interleave their output; the failing step's own lines explain a failure.
     # When one step fails, BuildKit cancels the steps running beside it: theirs is no cause.
-    failing = [
-        v for v in vertices.values() if v.error and v.started is not None and _VERTEX_STEP.match(v.name)
-    ]
+    failing = [v for v, _, _ in ran if v.error]
     failing_logs = next((v.logs for v in sorted(failing, key=_canceled)), None)
     if failing_logs:
         log = failing_logs + [error or ""]
@@ -395,16 +399,13 @@ def _read_status(
             log.append(f"{vertex.name.split(']')[0]}] {line}" if vertex.name else line)
 
 
-def _steps(vertices: dict[str, _Vertex], dockerfile_text: str) -> tuple[list[Step], Step | None, int]:
-    """The Dockerfile steps among the vertices that started, in Dockerfile order, the step that
-    failed (a cause rather than a step BuildKit cancelled beside it) and the number of steps."""
+def _steps(
+    ran: list[tuple[_Vertex, float, re.Match[str]]], dockerfile_text: str
+) -> tuple[list[Step], Step | None, int]:
+    """The steps of the Dockerfile vertices that started (``ran``: vertex, start, parsed name), in
+    Dockerfile order, the step that failed (a cause rather than a step BuildKit cancelled beside it)
+    and the number of steps."""
     by_label, stages, total = _vertex_steps(dockerfile_text)
-    # The vertices of Dockerfile steps that started, each with its start and its parsed name.
-    ran = [
-        (v, v.started, vertex_step)
-        for v in vertices.values()
-        if v.started is not None and (vertex_step := _VERTEX_STEP.match(v.name))
-    ]
     origin = min((started for _, started, _ in ran), default=0.0)
     steps: list[Step] = []
     failed, failed_by_cancel = None, False
