@@ -55,6 +55,9 @@ PODMAN_SOCKET = "unix:///run/podman/podman.sock"
 #: Where the containers.conf for a Podman service started by this project is written.
 _PODMAN_CONF = Path("/etc/multistage/podman-containers.conf")
 
+#: How long an install waits for another apt-get to release apt's locks.
+APT_LOCK_SECONDS = 600
+
 #: Builds can stay silent for minutes (a long RUN step); never time out a read mid-build.
 API_TIMEOUT = 3600
 
@@ -287,9 +290,11 @@ def apt_install(packages: list[str], say: Say = print) -> None:
         )
     say(f"Installing {', '.join(packages)} with apt-get...")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    # Another apt-get (unattended upgrades, a second install) holds apt's locks: wait for it.
+    wait = ["-o", f"DPkg::Lock::Timeout={APT_LOCK_SECONDS}"]
     for command in (
-        ["apt-get", "update", "-q"],
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+        ["apt-get", *wait, "update", "-q"],
+        ["apt-get", *wait, "install", "-y", "-q", "--no-install-recommends", *packages],
     ):
         result = subprocess.run(command, env=env, capture_output=True, text=True)
         if result.returncode != 0:

@@ -17,6 +17,8 @@ import nbformat
 import pytest
 from playwright.sync_api import sync_playwright
 
+from multistage.engine import apt_install, can_start_engine_here
+from multistage.progress import quiet
 from multistage.runner import NOTEBOOKS
 
 pytestmark = pytest.mark.slow
@@ -28,9 +30,9 @@ RUN_SECONDS = 900
 @pytest.fixture(scope="module")
 def chromium():
     path = shutil.which("chromium")
-    if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
+    if path is None and can_start_engine_here():
         # Debian's browser, installed the way the project installs the engine: by the project.
-        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=True, capture_output=True)
+        apt_install(["chromium"], say=quiet)
         path = shutil.which("chromium")
     if path is None:
         message = (

@@ -20,9 +20,6 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=[item for item in items if id(item) in dropped])
         items[:] = [item for item in items if id(item) not in dropped]
-    # `clean` removes every image the project built (the build cache of the classic builder),
-    # so it runs after every other test.
-    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
 
 
 def _left_out(item) -> bool:

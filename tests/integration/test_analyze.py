@@ -158,6 +158,7 @@ def _engine_and_temp_state(client) -> tuple[set, set, set]:
     )
 
 
+@pytest.mark.alone  # compares every container, dangling and project image on the engine
 def test_bad_input_gets_one_sentence_and_leaves_nothing_behind(client, tmp_path):
     before = _engine_and_temp_state(client)
     with pytest.raises(MultistageError, match="has no Dockerfile"):

@@ -13,6 +13,10 @@ from multistage.profiles import active_profile
 from multistage.progress import quiet
 from multistage.provision import base_status, provision
 
+# One test removes a base and imports it back, others compare the bases before and after:
+# nothing may build on them or add one meanwhile.
+pytestmark = pytest.mark.alone
+
 
 @pytest.fixture
 def local_only(client):

@@ -65,6 +65,7 @@ def test_a_profile_passed_in_is_the_one_the_image_and_report_name(client, app_co
     assert label == report.profile_label == "official, with local stand-ins for example.invalid images"
 
 
+@pytest.mark.alone  # compares every container on the engine before and after
 @builders
 def test_a_failing_step_raises_build_failed_naming_it(client, fixtures, builder):
     before = _container_ids(client)
@@ -119,6 +120,7 @@ def test_a_missing_file_names_the_step_and_the_path(
     assert missing in str(caught.value)
 
 
+@pytest.mark.alone  # compares every container on the engine before and after
 @builders
 def test_interrupting_a_build_leaves_no_container_and_the_next_build_works(
     client, tmp_path, tagger, builder, request
@@ -198,6 +200,7 @@ class _SocketProxy:
                 sock.close()
 
 
+@pytest.mark.alone  # compares every container on the engine before and after
 @builders
 def test_an_engine_that_stops_mid_build_is_one_sentence_naming_the_running_step(
     client, tmp_path, monkeypatch, builder

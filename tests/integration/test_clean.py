@@ -8,7 +8,7 @@ from multistage.profiles import RECIPES, active_profile
 from multistage.progress import quiet
 
 
-@pytest.mark.runs_last
+@pytest.mark.alone
 def test_clean_spares_user_images_and_containers(client, tmp_path, fixtures):
     plain = tmp_path / "plain"
     plain.mkdir()

@@ -12,6 +12,7 @@ def _containers(client) -> set[str]:
     return {container.id for container in client.containers.list(all=True)}
 
 
+@pytest.mark.alone  # compares every container on the engine before and after
 def test_a_kit_packed_for_another_architecture_is_refused_in_one_sentence(client, tmp_path):
     here = client.info()["Architecture"]
     other = "aarch64" if here != "aarch64" else "x86_64"
