@@ -29,8 +29,10 @@ run: setup
 # browser test. Two workers take a file at a time, the costliest first (tests/conftest.py);
 # the tests marked `alone` then run by themselves.
 test: setup
-	$(PY) -m pytest -m "not extra_engine and not alone" -n 2 --dist loadfile --no-loadscope-reorder
-	$(PY) -m pytest -m "not extra_engine and alone"
+	status=0; \
+	$(PY) -m pytest -m "not extra_engine and not alone" -n 2 --dist loadfile --no-loadscope-reorder || status=$$?; \
+	$(PY) -m pytest -m "not extra_engine and alone" || status=$$?; \
+	exit $$status
 
 # The other engines and rooms: Docker 26 (containerd store and overlay2, in a container on this
 # engine), Podman, a remote engine, the offline workshop kit, the official profile through a mirror.

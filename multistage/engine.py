@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import resource
@@ -55,8 +56,12 @@ PODMAN_SOCKET = "unix:///run/podman/podman.sock"
 #: Where the containers.conf for a Podman service started by this project is written.
 _PODMAN_CONF = Path("/etc/multistage/podman-containers.conf")
 
-#: How long an install waits for another apt-get to release apt's locks.
+#: How long an install waits for another apt-get to release dpkg's lock.
 APT_LOCK_SECONDS = 600
+
+#: Held while this project runs apt-get, so that two of its installs (two test workers) take turns:
+#: `apt-get update` does not wait for apt's lists lock, it fails at once.
+APT_TURN = Path("/run/lock/multistage-apt.lock")
 
 #: Builds can stay silent for minutes (a long RUN step); never time out a read mid-build.
 API_TIMEOUT = 3600
@@ -290,19 +295,21 @@ def apt_install(packages: list[str], say: Say = print) -> None:
         )
     say(f"Installing {', '.join(packages)} with apt-get...")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    # Another apt-get (unattended upgrades, a second install) holds apt's locks: wait for it.
+    # Another apt-get (unattended upgrades) may hold dpkg's lock: wait for it.
     wait = ["-o", f"DPkg::Lock::Timeout={APT_LOCK_SECONDS}"]
-    for command in (
-        ["apt-get", *wait, "update", "-q"],
-        ["apt-get", *wait, "install", "-y", "-q", "--no-install-recommends", *packages],
-    ):
-        result = subprocess.run(command, env=env, capture_output=True, text=True)
-        if result.returncode != 0:
-            tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-            raise MultistageError(
-                f"`{' '.join(command)}` failed ({' / '.join(tail)}); "
-                "check the network to the Debian mirror and that apt is not locked."
-            )
+    with open(APT_TURN, "w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)  # released when the file closes
+        for command in (
+            ["apt-get", *wait, "update", "-q"],
+            ["apt-get", *wait, "install", "-y", "-q", "--no-install-recommends", *packages],
+        ):
+            result = subprocess.run(command, env=env, capture_output=True, text=True)
+            if result.returncode != 0:
+                tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+                raise MultistageError(
+                    f"`{' '.join(command)}` failed ({' / '.join(tail)}); "
+                    "check the network to the Debian mirror and that apt is not locked."
+                )
 
 
 def engine_facts(client: docker.DockerClient) -> EngineFacts:

@@ -313,8 +313,9 @@ def _remove_stale(client: docker.DockerClient) -> None:
     current = {recipe_hash(recipe) for recipe in RECIPES_BY_NAME.values()}
     filters = dict(lbl.project_filter(), dangling=["true"])
     for image in client.images.list(filters=filters):
-        if (image.labels or {}).get(lbl.RECIPE) in current:
-            continue
+        recipe = (image.labels or {}).get(lbl.RECIPE)
+        if recipe is None or recipe in current:
+            continue  # not made from a base (another build's untagged image), or from a current one
         try:
             client.images.remove(image.id, force=False)
         except docker.errors.APIError:

@@ -17,6 +17,7 @@ import nbformat
 import pytest
 from playwright.sync_api import sync_playwright
 
+from multistage.cache import write_atomically
 from multistage.engine import apt_install, can_start_engine_here
 from multistage.progress import quiet
 from multistage.runner import NOTEBOOKS
@@ -125,4 +126,4 @@ def test_jupyterlab_opens_on_the_first_notebook_without_pop_ups_and_runs_a_noteb
             browser.close()
     finally:
         for path, content in saved.items():
-            path.write_bytes(content)
+            write_atomically(path, content)  # the other worker may be reading the notebooks

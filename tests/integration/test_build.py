@@ -79,6 +79,7 @@ def test_a_failing_step_raises_build_failed_naming_it(client, fixtures, builder)
     assert _container_ids(client) == before, "no containers are left behind"
 
 
+@pytest.mark.alone  # compares every image on the engine before and after
 @builders
 def test_a_syntax_error_names_its_line_under_both_builders(client, fixtures, builder):
     images = set(client.api.images(all=True, quiet=True))

@@ -2,12 +2,13 @@
 shortest wall time any schedule could reach on this machine's cores.
 
 Usage:
-    python benchmarks/test_targets.py               # make test, in this checkout
-    python benchmarks/test_targets.py test-engines
+    python benchmarks/make_targets.py               # make test, in this checkout
+    python benchmarks/make_targets.py test-engines
 
 It runs ``make <target>`` and reads the machine's processor time before and after (``/proc/stat``:
 every process, so run it on a machine doing nothing else), and the part spent in the engine's
-containers and builds (the ``docker`` cpuacct cgroup, where the engine keeps them under cgroup v1).
+containers and build steps (the ``docker`` cpuacct cgroup, where an engine with the cgroupfs driver
+keeps them under cgroup v1; dockerd's own work, such as exporting layers, is not in it).
 Processor time divided by the number of cores is a floor on the wall time: two workers, or
 twenty, cannot finish the same work sooner. For a fresh machine's figure, run it on one (no
 Docker, no images or build cache, no ``~/.cache/multistage`` or ``~/.cache/pip``). Nothing is
@@ -38,7 +39,7 @@ def machine_seconds() -> float:
 
 
 def engine_seconds() -> float | None:
-    """Processor seconds of the engine's containers and builds since it started, where readable."""
+    """Processor seconds of the engine's containers and build steps since it started, where readable."""
     try:
         return int(ENGINE_CGROUP.read_text()) / 1e9
     except (OSError, ValueError):
@@ -61,7 +62,7 @@ def main() -> None:
     print(f"processor time: {used:.0f} s, {used / (wall * cores):.0%} of what the cores could give")
     if in_engine is not None:
         spent = in_engine - (engine or 0.0)  # no cgroup yet: the engine was installed during the run
-        print(f"  in the engine's containers and builds: {spent:.0f} s ({spent / used:.0%})")
+        print(f"  in the engine's containers and build steps: {spent:.0f} s ({spent / used:.0%})")
     print(f"floor on the wall time, all {cores} cores busy throughout: {used / cores:.0f} s")
     sys.exit(result.returncode)
 
