@@ -43,9 +43,8 @@ COSTLIEST_FIRST = (
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        parts = Path(str(item.fspath)).relative_to(config.rootpath).parts
         for folder, marks in _NEEDS.items():
-            if folder in parts:
+            if folder in _relative(config, item).parts:
                 for mark in marks:
                     item.add_marker(mark)
     # A test marked `alone` runs after every other: `make test` runs those on their own, after the
@@ -53,8 +52,12 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: (item.get_closest_marker("alone") is not None, _rank(config, item)))
 
 
+def _relative(config, item) -> Path:
+    return Path(str(item.fspath)).relative_to(config.rootpath)
+
+
 def _rank(config, item) -> int:
-    path = Path(str(item.fspath)).relative_to(config.rootpath).as_posix()
+    path = _relative(config, item).as_posix()
     return COSTLIEST_FIRST.index(path) if path in COSTLIEST_FIRST else len(COSTLIEST_FIRST)
 
 
