@@ -26,7 +26,7 @@ from .dockerfile import (
     stage_list,
 )
 from .engine import client_or_connect, engine_kind, engine_major
-from .errors import BuildFailed, EngineUnavailable, MultistageError, UsageError
+from .errors import BuildFailed, EngineUnavailable, UsageError
 from .listings import image_size
 from .profiles import Profile, active_profile
 from .progress import BuildProgress, Say, quiet, shorten
@@ -105,8 +105,10 @@ def build(
         BuildFailed: A step failed, the Dockerfile does not parse, or the engine refused the
             build; the error names the step and its Dockerfile line and carries the log tail.
         EngineUnavailable: The engine stopped answering during the build.
-        MultistageError: No such Dockerfile, builder or target stage (the message lists the stages),
-            or secrets asked for where ``docker buildx`` cannot build.
+        UsageError: No such Dockerfile or builder, or secrets asked for where ``docker buildx``
+            cannot build.
+        UnknownName: No such target stage (the message lists the stages).
+        DockerfileError: The Dockerfile cannot be read or has no ``FROM``.
         BaseImageUnavailable: A base image of the profile is missing.
     """
     context = Path(context)
@@ -129,7 +131,7 @@ def build(
         secrets=dict(secrets or {}),
     )
     if secrets and not (builder == buildkit.NAME and buildx_works(client)):
-        raise MultistageError(
+        raise UsageError(
             "Build secrets reach a build only through BuildKit's session, which `docker buildx build "
             "--secret` opens; install the buildx plugin (Docker Desktop and Debian 13 have it)."
         )

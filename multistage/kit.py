@@ -102,7 +102,8 @@ def pack(
         The manifest written to ``kit.json``.
 
     Raises:
-        MultistageError: An unknown platform, or an install that failed (the sentence names it).
+        UsageError: An unknown platform.
+        MultistageError: An install that failed (the sentence names it).
     """
     _require_engine_here()
     directory = Path(directory).resolve()
@@ -118,38 +119,22 @@ def pack(
     provision(client, say=say, recipes=KIT_RECIPES)
     wheels = _wheelhouse(directory / "wheels", platforms, pythons, say)
     with _servers(client, directory, room=False, say=say) as served:
-        for lockfile in sorted(SAMPLE_APPS.rglob("package-lock.json")):
-            if "node_modules" in lockfile.parts:
-                continue
-            app = lockfile.parent
-            with experiment(f"kit: npm ci for {app.relative_to(REPO)}"):
-                say(f"  npm ci for {app.relative_to(REPO)}")
-                run_command(
-                    client,
-                    RECIPES_BY_NAME["node-builder"].tag,
-                    [
-                        "sh",
-                        "-c",
-                        "mkdir /tmp/app && cp /app/package*.json /tmp/app/ && cd /tmp/app && npm ci",
-                    ],
-                    timeout=900,
-                    environment={"npm_config_registry": served.npm, "npm_config_fund": "false"},
-                    mounts={app: "/app"},
-                )
-        for requirements in sorted(SAMPLE_APPS.rglob("requirements*.txt")):
-            with experiment(f"kit: pip install -r {requirements.relative_to(REPO)}"):
-                say(f"  pip install -r {requirements.relative_to(REPO)}")
-                run_command(
-                    client,
-                    RECIPES_BY_NAME["python-builder"].tag,
-                    ["pip", "install", "--target", "/tmp/site", "-r", f"/app/{requirements.name}"],
-                    timeout=900,
-                    environment=_pip_environment(served.pypi),
-                    mounts={requirements.parent: "/app"},
-                )
+        _fill_package_caches(client, served, say)
     say("Saving the base images and the servers' images...")
     export_bundle(client, directory / "bases.tar", say=say, recipes=RECIPES + KIT_RECIPES)
-    manifest = {
+    manifest = _manifest(client, directory, wheels)
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    say(
+        f"Kit written to {directory}: {sum(manifest['size_mb'].values()) / 1e3:.2f} GB for {manifest['architecture']} "
+        f"engines; {manifest['npm_tarballs']} npm packages, {manifest['pypi_files']} PyPI files, wheels for "
+        f"{', '.join(wheels)}."
+    )
+    return manifest
+
+
+def _manifest(client: docker.DockerClient, directory: Path, wheels: list[str]) -> dict:
+    """What ``kit.json`` says of a kit: when and for which engine it was packed, what it holds."""
+    return {
         "format": FORMAT,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "architecture": client.info().get("Architecture"),
@@ -163,13 +148,39 @@ def pack(
             part: round(mb(_size(directory / part)), 1) for part in ("bases.tar", "wheels", "npm", "pypi")
         },
     }
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    say(
-        f"Kit written to {directory}: {sum(manifest['size_mb'].values()) / 1e3:.2f} GB for {manifest['architecture']} "
-        f"engines; {manifest['npm_tarballs']} npm packages, {manifest['pypi_files']} PyPI files, wheels for "
-        f"{', '.join(wheels)}."
-    )
-    return manifest
+
+
+def _fill_package_caches(client: docker.DockerClient, served: Served, say: Say) -> None:
+    """Install every sample app's npm and pip dependencies through the kit's servers, which keep a copy."""
+    for lockfile in sorted(SAMPLE_APPS.rglob("package-lock.json")):
+        if "node_modules" in lockfile.parts:
+            continue
+        app = lockfile.parent
+        with experiment(f"kit: npm ci for {app.relative_to(REPO)}"):
+            say(f"  npm ci for {app.relative_to(REPO)}")
+            run_command(
+                client,
+                RECIPES_BY_NAME["node-builder"].tag,
+                [
+                    "sh",
+                    "-c",
+                    "mkdir /tmp/app && cp /app/package*.json /tmp/app/ && cd /tmp/app && npm ci",
+                ],
+                timeout=900,
+                environment={"npm_config_registry": served.npm, "npm_config_fund": "false"},
+                mounts={app: "/app"},
+            )
+    for requirements in sorted(SAMPLE_APPS.rglob("requirements*.txt")):
+        with experiment(f"kit: pip install -r {requirements.relative_to(REPO)}"):
+            say(f"  pip install -r {requirements.relative_to(REPO)}")
+            run_command(
+                client,
+                RECIPES_BY_NAME["python-builder"].tag,
+                ["pip", "install", "--target", "/tmp/site", "-r", f"/app/{requirements.name}"],
+                timeout=900,
+                environment=_pip_environment(served.pypi),
+                mounts={requirements.parent: "/app"},
+            )
 
 
 def serve(client: docker.DockerClient, directory: str | Path = KIT_DIR, say: Say = print) -> Served:

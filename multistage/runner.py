@@ -166,9 +166,15 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say: Say = 
             os.environ.pop(PROGRESS_FILE, None)
             bar.close()
     seconds = time.monotonic() - started
+    page, figures = _write_outputs(notebook, path.stem, out_dir)
+    return NotebookRun(path.stem, seconds, page, figures, error, cells)
+
+
+def _write_outputs(notebook: nbformat.NotebookNode, stem: str, out_dir: Path) -> tuple[Path, list[FigureOut]]:
+    """Write an executed notebook, its offline HTML page and its charts as PNGs under ``out_dir``."""
     (out_dir / "notebooks").mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, out_dir / "notebooks" / path.name)
-    page = out_dir / "html" / (path.stem + ".html")
+    nbformat.write(notebook, out_dir / "notebooks" / f"{stem}.ipynb")
+    page = out_dir / "html" / f"{stem}.html"
     page.parent.mkdir(parents=True, exist_ok=True)
     body, _ = _offline_exporter().from_notebook_node(notebook)
     page.write_text(body)
@@ -178,10 +184,10 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800, say: Say = 
         for output in cell.get("outputs", []):
             png = output.get("data", {}).get("image/png")
             if png:
-                figure = out_dir / "figures" / f"{path.stem}-{len(figures) + 1}.png"
+                figure = out_dir / "figures" / f"{stem}-{len(figures) + 1}.png"
                 figure.write_bytes(base64.b64decode(png))
                 figures.append(FigureOut(figure, _section_of(notebook.cells, index)))
-    return NotebookRun(path.stem, seconds, page, figures, error, cells)
+    return page, figures
 
 
 def _section_of(cells, index: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from dataclasses import asdict
@@ -10,7 +11,7 @@ import nbformat
 import pandas as pd
 
 from multistage.claims import HOLDS, HOLDS_PARTLY, Claim, read_claims
-from multistage.runner import FigureOut, NotebookRun, _section_of, write_index
+from multistage.runner import FigureOut, NotebookRun, _section_of, _write_outputs, write_index
 
 
 def test_the_last_verdict_of_each_claim_counts(tmp_path):
@@ -59,3 +60,20 @@ def test_a_chart_is_captioned_with_the_section_it_belongs_to():
     assert _section_of([quoted, cells[1]], 1) == "The example", (
         "a comment in a quoted Dockerfile is no heading"
     )
+
+
+def test_an_executed_notebook_is_written_with_its_page_and_its_charts(tmp_path):
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n one chart").decode()
+    chart = nbformat.v4.new_code_cell(
+        "chart()",
+        outputs=[nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})],
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Smaller images"), chart])
+    page, figures = _write_outputs(notebook, "00-overview-and-benefits", tmp_path)
+    assert nbformat.read(tmp_path / "notebooks" / "00-overview-and-benefits.ipynb", as_version=4) == notebook
+    assert (
+        page == tmp_path / "html" / "00-overview-and-benefits.html" and "Smaller images" in page.read_text()
+    )
+    assert not re.search(r"(src|href)=['\"]https?://", page.read_text()), "the page must render offline"
+    assert figures == [FigureOut(tmp_path / "figures" / "00-overview-and-benefits-1.png", "Smaller images")]
+    assert figures[0].path.read_bytes() == base64.b64decode(png)
