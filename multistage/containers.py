@@ -104,6 +104,7 @@ class SmokeResult:
     seconds: float
     error: str = ""
     command: str = ""  # the same check at a terminal: run the app, then curl it
+    container: str = ""  # the id of the container that ran it (removed afterwards)
 
     @property
     def ok(self) -> bool:
@@ -280,7 +281,9 @@ def _smoke_test(client: docker.DockerClient, image: str, port: int, path: str, t
             else:
                 answer = _get_from_helper(client, container, port, path)
             if isinstance(answer, tuple):
-                return SmokeResult(image, answer[0], answer[1], time.monotonic() - started)
+                return SmokeResult(
+                    image, answer[0], answer[1], time.monotonic() - started, container=container.id
+                )
             last_error = answer
             time.sleep(0.2)
         raise ContainerFailed(
