@@ -23,7 +23,8 @@ _NEEDS = {
 #: collection order: the costliest first, so that neither worker is left with a long file at the
 #: end. The order is that of a fresh serial `make test` at 50ae71c (`--durations=0`, summed per
 #: file: 499, 180, 161, 114, 96, 96, 85, 64, 42, 39 s); JupyterLab's run of notebook 02 comes
-#: after the notebooks, so that 02's builds are usually in the cache by then. Files not named keep their order after these.
+#: after the notebooks, so that 02's builds are usually in the cache by then. Files not named keep
+#: their order after these.
 COSTLIEST_FIRST = (
     "tests/integration/test_analyze.py",
     "tests/integration/test_exercises.py",

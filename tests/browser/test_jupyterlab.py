@@ -122,6 +122,10 @@ def test_jupyterlab_opens_on_the_first_notebook_without_pop_ups_and_runs_a_noteb
             panel.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
             panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=120_000)
             prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
+
+            def none_started() -> bool:
+                return prompts.first.text_content().strip() == "[ ]:"
+
             started = time.monotonic()
             for _ in range(2):
                 # Into the notebook first, as a learner clicks before using a menu: Run All acts on the
@@ -132,11 +136,11 @@ def test_jupyterlab_opens_on_the_first_notebook_without_pop_ups_and_runs_a_noteb
                 page.locator(".lm-MenuBar-item", has_text="Run").click()
                 page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
                 clicked = time.monotonic()
-                while prompts.first.text_content().strip() == "[ ]:" and time.monotonic() - clicked < 60:
+                while none_started() and time.monotonic() - clicked < 60:
                     page.wait_for_timeout(1000)
-                if prompts.first.text_content().strip() != "[ ]:" or _cells_run_elsewhere(page):
+                if not none_started() or _cells_run_elsewhere(page):
                     break
-            assert prompts.first.text_content().strip() != "[ ]:", (
+            assert not none_started(), (
                 f"Run All started no cell of {NOTEBOOK}\n{_what_the_page_shows(page, lab_log)}"
             )
             while time.monotonic() - started < RUN_SECONDS:
