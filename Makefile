@@ -36,8 +36,12 @@ test: setup
 
 # The other engines and rooms: Docker 26 (containerd store and overlay2, in a container on this
 # engine), Podman, a remote engine, the offline workshop kit, the official profile through a mirror.
+# Two workers (tests/conftest.py, OWN_NETWORK): one for the tests whose containers sit on the Docker
+# engine's bridge, one after another (the kit's test cuts that bridge's egress), one for Podman and
+# the remote engine, whose networks are their own. tests/integration/notebook_sets.py says which
+# notebooks each engine runs.
 test-engines: setup
-	$(PY) -m pytest -m extra_engine
+	$(PY) -m pytest -m extra_engine -n 2 --dist loadgroup -v
 
 # Seconds, no engine: the type check, then the unit tests (parsers, charts, profiles, errors from
 # recorded streams).

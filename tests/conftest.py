@@ -42,6 +42,30 @@ COSTLIEST_FIRST = (
 )
 
 
+#: `make test-engines` runs on two workers: one takes these files, whose engines have networks of
+#: their own, the other every other file, one test after another: their containers sit on the
+#: Docker engine's bridge, whose egress the kit's test cuts (``--dist loadgroup``, below).
+OWN_NETWORK = ("tests/integration/test_podman.py", "tests/integration/test_remote_engine.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadgroup``: two groups of files, as :data:`OWN_NETWORK` says.
+
+    xdist's own ``xdist_group`` mark cannot do this under pytest 9: xdist 3.8 renames a marked
+    test through ``Item._nodeid``, which pytest 9 no longer reads, so every test became its own
+    group and two workers started the same harness engine.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByNetwork(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "own network" if nodeid.split("::")[0] in OWN_NETWORK else "Docker's bridge"
+
+    return ByNetwork(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for folder, marks in _NEEDS.items():

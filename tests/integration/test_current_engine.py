@@ -23,30 +23,21 @@ from multistage.profiles import RECIPES, RECIPES_BY_NAME
 from multistage.progress import quiet
 from multistage.runner import NOTEBOOKS, execute_notebook
 
-pytestmark = [pytest.mark.slow, pytest.mark.extra_engine]
+from .notebook_sets import EXTRA_ENGINE_NOTEBOOKS
 
-#: On overlay2, Docker 26 takes the path Engine 20.10 takes (BuildKit through the Engine API, the
-#: graph driver's sizes and layers), which ``make test`` runs every notebook on; what differs is
-#: the engine's version, and so BuildKit's. 07 is the notebook whose builds meet most of what changed
-#: between the versions: heredocs under both builders, and cache mounts. The rest is covered
-#: elsewhere: a learner's heredoc Dockerfile on this path by
-#: ``test_analyze_builds_a_heredoc_dockerfile_with_a_syntax_line_on_docker_26``, sizes by
-#: ``test_the_same_image_has_the_same_size_on_both_stores``, the secret mount (``docker buildx``,
-#: on either store) and the other notebooks on the containerd store. Measured cost of each further
-#: notebook here: 00 149 s, 02 52 s, 08 45 s (`.ci/run`'s durations, 2026-12-01), which ``.ci/run``'s 90-minute limit
-#: does not leave room for.
-OVERLAY2_NOTEBOOKS = ("07-faster-rebuilds.ipynb",)
+pytestmark = [pytest.mark.slow, pytest.mark.extra_engine]  # make test-engines
 
 
 def leaves_out(test: str, params: dict) -> bool:
-    """The combinations not collected (see ``tests/integration/conftest.py``): on overlay2, the
-    notebooks outside :data:`OVERLAY2_NOTEBOOKS`, and the no-buildx cases (overlay2 has the Engine
-    API's BuildKit path, which needs no CLI)."""
-    if params.get("engine") != "overlay2":
-        return False
-    if test == "test_every_notebook_runs_on_docker_26":
-        return params["notebook"] not in OVERLAY2_NOTEBOOKS
-    return test == "test_without_a_buildkit_path_the_buildkit_lessons_say_so_and_the_notebook_runs"
+    """The combinations not collected (see ``tests/integration/conftest.py``): on each store, the
+    notebooks outside its set in :data:`.notebook_sets.EXTRA_ENGINE_NOTEBOOKS`; on overlay2, the
+    no-buildx cases (overlay2 has the Engine API's BuildKit path, which needs no CLI)."""
+    if test == "test_the_notebooks_run_on_docker_26":
+        return params["notebook"] not in EXTRA_ENGINE_NOTEBOOKS[params["engine"]]
+    return (
+        params.get("engine") == "overlay2"
+        and test == "test_without_a_buildkit_path_the_buildkit_lessons_say_so_and_the_notebook_runs"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +113,7 @@ def _run_and_read(notebook: str, tmp_path, engine: str) -> list[str]:
 
 
 @pytest.mark.parametrize("notebook", sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")))
-def test_every_notebook_runs_on_docker_26(on_engine, notebook, tmp_path):
+def test_the_notebooks_run_on_docker_26(on_engine, notebook, tmp_path):
     printed = _run_and_read(notebook, tmp_path, on_engine.store)
     said = [line for line in printed if line.startswith("Builder: ")]
     path = (

@@ -23,6 +23,8 @@ from multistage.profiles import DOCUMENT_IMAGES, RECIPES_BY_NAME, REGISTRY_PROBE
 from multistage.progress import quiet
 from multistage.runner import NOTEBOOKS, execute_notebook
 
+from .notebook_sets import EXTRA_ENGINE_NOTEBOOKS
+
 pytestmark = [pytest.mark.slow, pytest.mark.extra_engine]  # make test-engines
 
 STORE = "overlay2"
@@ -42,16 +44,15 @@ def _setup(address: str) -> str:
     return result.stdout
 
 
-def _run_notebooks(names: list[str], out, monkeypatch, address: str) -> list[str]:
+def _run_notebooks(names: tuple[str, ...], out, monkeypatch, address: str) -> list[str]:
     """Execute the notebooks against ``address``; return every text output, for the profile line."""
     monkeypatch.setenv("DOCKER_HOST", address)
     monkeypatch.delenv("MULTISTAGE_PROFILE", raising=False)
     texts = []
-    for prefix in names:
-        notebook = next(NOTEBOOKS.glob(f"{prefix}-*.ipynb"))
-        run = execute_notebook(notebook, out, say=quiet)
-        assert not run.error, f"{notebook.name} failed on the official profile: {run.error}"
-        executed = nbformat.read(out / "notebooks" / notebook.name, as_version=4)
+    for name in names:
+        run = execute_notebook(NOTEBOOKS / name, out, say=quiet)
+        assert not run.error, f"{name} failed on the official profile: {run.error}"
+        executed = nbformat.read(out / "notebooks" / name, as_version=4)
         for cell in executed.cells:
             for output in cell.get("outputs", []):
                 texts.append(output.get("text") or output.get("data", {}).get("text/plain", ""))
@@ -100,7 +101,7 @@ def test_setup_pulls_the_official_images_and_the_notebooks_build_on_them(
     assert "Base-image profile: official (" in printed, printed
     for ref in set(DOCUMENT_IMAGES) - set(REGISTRY_PROBES.values()):  # the probes pulled those
         assert f"$ docker pull {ref}" in printed, f"setup pulls {ref} itself:\n{printed}"
-    texts = _run_notebooks(["01", "02", "06"], tmp_path, monkeypatch, official_engine.address)
+    texts = _run_notebooks(EXTRA_ENGINE_NOTEBOOKS["official"], tmp_path, monkeypatch, official_engine.address)
 
     said = [line for text in texts for line in text.splitlines() if "Base-image profile:" in line]
     assert said and all(line.startswith("Base-image profile: official (") for line in said), said
@@ -121,7 +122,7 @@ def test_with_gcr_io_unreachable_setup_stands_in_only_for_its_images(mixed_engin
     label = "official, with local stand-ins for gcr.io images"
     assert f"Base-image profile: {label} (" in printed, printed
     assert "$ docker pull node:18" in printed and "$ docker pull gcr.io" not in printed, printed
-    texts = _run_notebooks(["02"], tmp_path, monkeypatch, mixed_engine.address)
+    texts = _run_notebooks(EXTRA_ENGINE_NOTEBOOKS["mixed"], tmp_path, monkeypatch, mixed_engine.address)
 
     said = [line for text in texts for line in text.splitlines() if "Base-image profile:" in line]
     assert said and all(line.startswith(f"Base-image profile: {label} (") for line in said), said

@@ -27,6 +27,8 @@ from multistage.profiles import RECIPES
 from multistage.progress import quiet
 from multistage.runner import NOTEBOOKS, execute_notebook
 
+from .notebook_sets import EXTRA_ENGINE_NOTEBOOKS
+
 pytestmark = [pytest.mark.slow, pytest.mark.extra_engine]  # make test-engines
 
 NETNS = "multistage-remote"
@@ -124,6 +126,6 @@ def test_a_remote_engine_builds_health_checks_and_runs_a_notebook(
     ):
         serve(remote, tmp_path)
 
-    notebook = next(NOTEBOOKS.glob("02-*.ipynb"))
-    run = execute_notebook(notebook, tmp_path / "out", say=quiet)
-    assert not run.error, f"{notebook.name} failed on the remote engine: {run.error}"
+    for notebook in EXTRA_ENGINE_NOTEBOOKS["remote"]:
+        run = execute_notebook(NOTEBOOKS / notebook, tmp_path / "out", say=quiet)
+        assert not run.error, f"{notebook} failed on the remote engine: {run.error}"
