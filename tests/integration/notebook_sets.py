@@ -13,8 +13,9 @@ is the notebook that builds ``--target`` stages and a build that fails. The room
 - the offline kit: what it changes is where packages and bases come from, so the notebooks
   that install every sample app's packages (00: node, python, go; 05: the full-stack app) and
   ``analyze`` (08: on-demand bases);
-- the official and mixed profiles: the base images' names, so notebooks whose builds pull the
-  document's images for each language (node 01, go 02, all three 06; the mix: 02);
+- the official and mixed profiles: the base images' names, so a notebook whose builds use the
+  document's images of all three languages (06), and for the mix, where only gcr.io's images are
+  stood in, the Go notebook, whose final images are gcr.io's distroless (02);
 - the remote engine: its containers are out of reach of this machine, so the Go notebook,
   whose builds need no package server and whose checks ask a helper container on the engine's side.
 """
@@ -43,7 +44,7 @@ EXTRA_ENGINE_NOTEBOOKS: dict[str, tuple[str, ...]] = {
         "05-copying-from-multiple-stages.ipynb",
         "08-your-own-dockerfile.ipynb",
     ),
-    "official": ("01-basic-example-node.ipynb", "02-go-example.ipynb", "06-best-practices.ipynb"),
+    "official": ("06-best-practices.ipynb",),
     "mixed": ("02-go-example.ipynb",),
     "remote": ("02-go-example.ipynb",),
 }
