@@ -178,7 +178,9 @@ def _fill_package_caches(client: docker.DockerClient, served: Served, say: Say) 
                 RECIPES_BY_NAME["python-builder"].tag,
                 ["pip", "install", "--target", "/tmp/site", "-r", f"/app/{requirements.name}"],
                 timeout=900,
-                environment=_pip_environment(served.pypi),
+                # devpi-server fetches each project from PyPI on its first request, which can take
+                # longer than pip's 15 s read timeout (it did here, 2026-12-02: flask's index page).
+                environment={**_pip_environment(served.pypi), "PIP_DEFAULT_TIMEOUT": "120"},
                 mounts={requirements.parent: "/app"},
             )
 
