@@ -3,8 +3,9 @@
 ``MULTISTAGE_ENGINE=podman`` makes the project use Podman's socket; where nothing answers
 there (a clean machine), ``ensure_engine`` installs Debian's podman and starts its API service,
 as ``make setup`` does. The local bases are provisioned into Podman's image store, the notebooks
-that reach Podman's own paths run top to bottom (:mod:`.notebook_sets`), then ``clean`` and the bundle are tried on that store. A service this test
-started is stopped afterwards; Podman's images stay, like Docker's after the other tests.
+:mod:`.notebook_sets` names run top to bottom, each as its own test, then ``clean`` and the bundle
+are tried on that store. A service this test started is stopped afterwards; Podman's images stay,
+like Docker's after the other tests.
 """
 
 import os
