@@ -5,7 +5,7 @@ Usage:
     python benchmarks/notebook_paths.py 00 07      # some of them
 
 `make test-engines` runs a subset of the notebooks on each further engine and room; this script is
-the measurement behind the choice (``tests/integration/conftest.py``, ``EXTRA_ENGINE_NOTEBOOKS``).
+the measurement behind the choice (``tests/integration/notebook_sets.py``).
 Each notebook runs top to bottom, as `make run` runs it, with coverage.py recording in its kernel
 (``COVERAGE_PROCESS_START``, started from a ``sitecustomize`` on the kernel's ``PYTHONPATH``).
 "Engine-facing" means a line of a module that calls the engine itself, through the Engine API
